@@ -1,0 +1,317 @@
+//! Configuration: one TOML file, `SHOPDESK_*` environment overrides, validated at start.
+//!
+//! Every setting has a default (see `shopdesk.example.toml`, which lists them all). The
+//! environment variable for a setting is its dotted path in upper case with `_` for `.`:
+//! `pricing.max_change_percent` is `SHOPDESK_PRICING_MAX_CHANGE_PERCENT`. Overrides are
+//! matched against the known settings, so a typo in a variable name cannot go unnoticed
+//! silently: it is reported as a warning at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite database and other local state live.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; empty means `sqlite://<data_dir>/shopdesk.db`.
+    pub database_url: String,
+    /// ISO 4217 code shown next to amounts; amounts are integer minor units (cents).
+    pub currency: String,
+    pub http: Http,
+    pub orders: Orders,
+    pub pricing: Pricing,
+    pub restock: Restock,
+    pub confirmations: Confirmations,
+    pub fraud: Fraud,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Http {
+    /// The one listener for everything shopdesk serves (web chat, webhooks, /v1, health).
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Orders {
+    /// Days after delivery in which a customer may start a return.
+    pub return_window_days: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Pricing {
+    /// A reprice that moves the price by more than this percentage needs a second person.
+    pub max_change_percent: i64,
+    /// No price may go below cost plus this margin (percent of cost).
+    pub min_margin_percent: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Restock {
+    /// A purchase order above this quantity waits for its requester's confirmation.
+    pub confirm_above: i64,
+    /// Days of demand a suggested purchase order should cover after it arrives.
+    pub cover_days: i64,
+    /// Days of sales history used to measure velocity for suggestions.
+    pub velocity_window_days: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Confirmations {
+    /// Minutes before a pending confirmation or approval code expires.
+    pub expiry_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Fraud {
+    /// Score (0-100) at or above which staff are alerted.
+    pub alert_score: i64,
+    /// Score (0-100) at or above which an order is held automatically.
+    pub hold_score: i64,
+    /// A first order at or above this amount (minor units) counts as high value.
+    pub high_first_order_minor: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            currency: "USD".into(),
+            http: Http { listen: "127.0.0.1:8080".into() },
+            orders: Orders { return_window_days: 30 },
+            pricing: Pricing { max_change_percent: 15, min_margin_percent: 10 },
+            restock: Restock { confirm_above: 500, cover_days: 30, velocity_window_days: 28 },
+            confirmations: Confirmations { expiry_minutes: 15 },
+            fraud: Fraud { alert_score: 50, hold_score: 70, high_first_order_minor: 50_000 },
+        }
+    }
+}
+
+/// A configuration problem, phrased so the user can fix it without reading code.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid setting `{key}` = {value}: {fix}")]
+pub struct ConfigError {
+    pub key: String,
+    pub value: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, value: impl ToString, fix: impl Into<String>) -> Self {
+        ConfigError { key: key.into(), value: value.to_string(), fix: fix.into() }
+    }
+}
+
+impl Config {
+    /// Loads the file (if given), applies `SHOPDESK_*` overrides from `env`, and validates.
+    /// `env` is passed in so tests need not touch the process environment.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut tree = toml::Value::try_from(Config::default()).expect("defaults serialize");
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new("config file", path.display(), format!("cannot read it ({e}); check the path given to --config"))
+            })?;
+            let file: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+                ConfigError::new("config file", path.display(), format!("not valid TOML: {}", e.message().trim()))
+            })?;
+            merge(&mut tree, toml::Value::Table(file));
+        }
+        apply_env(&mut tree, env)?;
+        let config: Config = tree.try_into().map_err(|e: toml::de::Error| {
+            ConfigError::new("config file", "", format!("{}; see shopdesk.example.toml for every setting", e.message().trim()))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The database URL with the SQLite default filled in.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}/shopdesk.db?mode=rwc", self.data_dir.display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn confirmation_expiry_secs(&self) -> i64 {
+        self.confirmations.expiry_minutes * 60
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::new(
+                "database_url",
+                &self.database_url,
+                "use sqlite://path/to/file.db or postgres://user@host:5432/dbname",
+            ));
+        }
+        if self.http.listen.parse::<SocketAddr>().is_err() {
+            return Err(ConfigError::new("http.listen", &self.http.listen, "use an address and port such as 127.0.0.1:8080"));
+        }
+        if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(ConfigError::new("currency", &self.currency, "use a three-letter ISO 4217 code such as USD or CNY"));
+        }
+        positive("orders.return_window_days", self.orders.return_window_days)?;
+        percent("pricing.max_change_percent", self.pricing.max_change_percent)?;
+        percent("pricing.min_margin_percent", self.pricing.min_margin_percent)?;
+        positive("restock.confirm_above", self.restock.confirm_above)?;
+        positive("restock.cover_days", self.restock.cover_days)?;
+        positive("restock.velocity_window_days", self.restock.velocity_window_days)?;
+        positive("confirmations.expiry_minutes", self.confirmations.expiry_minutes)?;
+        percent("fraud.alert_score", self.fraud.alert_score)?;
+        percent("fraud.hold_score", self.fraud.hold_score)?;
+        positive("fraud.high_first_order_minor", self.fraud.high_first_order_minor)?;
+        if self.fraud.hold_score < self.fraud.alert_score {
+            return Err(ConfigError::new(
+                "fraud.hold_score",
+                self.fraud.hold_score,
+                format!("must be at least fraud.alert_score ({}): staff are alerted before an order is held", self.fraud.alert_score),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn positive(key: &str, value: i64) -> Result<(), ConfigError> {
+    if value > 0 { Ok(()) } else { Err(ConfigError::new(key, value, "must be a whole number greater than 0")) }
+}
+
+fn percent(key: &str, value: i64) -> Result<(), ConfigError> {
+    if (0..=100).contains(&value) { Ok(()) } else { Err(ConfigError::new(key, value, "must be a whole number from 0 to 100")) }
+}
+
+/// Overlays `from` onto `into`, table by table.
+fn merge(into: &mut toml::Value, from: toml::Value) {
+    match (into, from) {
+        (toml::Value::Table(into), toml::Value::Table(from)) => {
+            for (key, value) in from {
+                match into.get_mut(&key) {
+                    Some(existing) if existing.is_table() && value.is_table() => merge(existing, value),
+                    _ => {
+                        into.insert(key, value);
+                    }
+                }
+            }
+        }
+        (into, from) => *into = from,
+    }
+}
+
+/// Replaces each known leaf setting whose `SHOPDESK_*` variable is set, parsed as the
+/// default's type.
+fn apply_env(tree: &mut toml::Value, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
+    let vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("SHOPDESK_")).collect();
+    let mut known = Vec::new();
+    for_each_leaf(tree, String::new(), &mut |path, leaf| {
+        let var = format!("SHOPDESK_{}", path.replace('.', "_").to_uppercase());
+        known.push(var.clone());
+        let Some((_, raw)) = vars.iter().find(|(k, _)| *k == var) else { return Ok(()) };
+        *leaf = match leaf {
+            toml::Value::Integer(_) => toml::Value::Integer(
+                raw.trim().parse().map_err(|_| ConfigError::new(&path, raw, format!("{var} must be a whole number")))?,
+            ),
+            toml::Value::Boolean(_) => toml::Value::Boolean(
+                raw.trim().parse().map_err(|_| ConfigError::new(&path, raw, format!("{var} must be true or false")))?,
+            ),
+            _ => toml::Value::String(raw.clone()),
+        };
+        Ok(())
+    })?;
+    for (var, _) in &vars {
+        if !known.contains(var) && !NON_SETTING_VARS.contains(&var.as_str()) {
+            tracing::warn!(variable = %var, "ignoring unknown SHOPDESK_ variable; see shopdesk.example.toml for setting names");
+        }
+    }
+    Ok(())
+}
+
+/// Variables read by the CLI itself rather than by the settings tree.
+const NON_SETTING_VARS: &[&str] = &["SHOPDESK_CONFIG", "SHOPDESK_LOG"];
+
+fn for_each_leaf(
+    value: &mut toml::Value,
+    path: String,
+    f: &mut dyn FnMut(String, &mut toml::Value) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    match value {
+        toml::Value::Table(table) => {
+            for (key, child) in table.iter_mut() {
+                let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                for_each_leaf(child, child_path, f)?;
+            }
+            Ok(())
+        }
+        leaf => f(path, leaf),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(Config::load(None, env(&[])).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn env_overrides_nested_settings() {
+        let c = Config::load(None, env(&[("SHOPDESK_PRICING_MAX_CHANGE_PERCENT", "20"), ("SHOPDESK_HTTP_LISTEN", "0.0.0.0:9000")]))
+            .unwrap();
+        assert_eq!(c.pricing.max_change_percent, 20);
+        assert_eq!(c.http.listen, "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn bad_values_name_key_value_and_fix() {
+        let e = Config::load(None, env(&[("SHOPDESK_PRICING_MAX_CHANGE_PERCENT", "lots")])).unwrap_err();
+        assert_eq!(e.key, "pricing.max_change_percent");
+        assert_eq!(e.value, "lots");
+        assert!(e.fix.contains("whole number"));
+
+        let e = Config::load(None, env(&[("SHOPDESK_HTTP_LISTEN", "localhost")])).unwrap_err();
+        assert_eq!(e.key, "http.listen");
+        assert!(e.to_string().contains("127.0.0.1:8080"));
+
+        let e = Config::load(None, env(&[("SHOPDESK_FRAUD_HOLD_SCORE", "30")])).unwrap_err();
+        assert_eq!(e.key, "fraud.hold_score");
+    }
+
+    #[test]
+    fn file_settings_merge_with_defaults_and_unknown_keys_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "currency = \"CNY\"\n[orders]\nreturn_window_days = 14\n").unwrap();
+        let c = Config::load(Some(&path), env(&[])).unwrap();
+        assert_eq!(c.currency, "CNY");
+        assert_eq!(c.orders.return_window_days, 14);
+        assert_eq!(c.pricing, Config::default().pricing);
+
+        std::fs::write(&path, "[orders]\nreturn_windw_days = 14\n").unwrap();
+        let e = Config::load(Some(&path), env(&[])).unwrap_err();
+        assert!(e.fix.contains("return_windw_days"), "{e}");
+    }
+
+    #[test]
+    fn example_file_matches_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("shopdesk.example.toml");
+        assert_eq!(Config::load(Some(&path), env(&[])).unwrap(), Config::default());
+    }
+}
