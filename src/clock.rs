@@ -48,7 +48,9 @@ impl Clock for ManualClock {
 
 /// `2026-11-28` for a timestamp, in UTC.
 pub fn date(ts: Timestamp) -> String {
-    chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| ts.to_string())
+    chrono::DateTime::from_timestamp(ts, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| ts.to_string())
 }
 
 /// `2026-11-28 14:03 UTC` for a timestamp.

@@ -86,12 +86,63 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: String::new(),
             currency: "USD".into(),
-            http: Http { listen: "127.0.0.1:8080".into() },
-            orders: Orders { return_window_days: 30 },
-            pricing: Pricing { max_change_percent: 15, min_margin_percent: 10 },
-            restock: Restock { confirm_above: 500, cover_days: 30, velocity_window_days: 28 },
-            confirmations: Confirmations { expiry_minutes: 15 },
-            fraud: Fraud { alert_score: 50, hold_score: 70, high_first_order_minor: 50_000 },
+            http: Http::default(),
+            orders: Orders::default(),
+            pricing: Pricing::default(),
+            restock: Restock::default(),
+            confirmations: Confirmations::default(),
+            fraud: Fraud::default(),
+        }
+    }
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            listen: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+impl Default for Orders {
+    fn default() -> Self {
+        Orders {
+            return_window_days: 30,
+        }
+    }
+}
+
+impl Default for Pricing {
+    fn default() -> Self {
+        Pricing {
+            max_change_percent: 15,
+            min_margin_percent: 10,
+        }
+    }
+}
+
+impl Default for Restock {
+    fn default() -> Self {
+        Restock {
+            confirm_above: 500,
+            cover_days: 30,
+            velocity_window_days: 28,
+        }
+    }
+}
+
+impl Default for Confirmations {
+    fn default() -> Self {
+        Confirmations { expiry_minutes: 15 }
+    }
+}
+
+impl Default for Fraud {
+    fn default() -> Self {
+        Fraud {
+            alert_score: 50,
+            hold_score: 70,
+            high_first_order_minor: 50_000,
         }
     }
 }
@@ -107,7 +158,11 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(key: &str, value: impl ToString, fix: impl Into<String>) -> Self {
-        ConfigError { key: key.into(), value: value.to_string(), fix: fix.into() }
+        ConfigError {
+            key: key.into(),
+            value: value.to_string(),
+            fix: fix.into(),
+        }
     }
 }
 
@@ -121,16 +176,31 @@ impl Config {
         let mut tree = toml::Value::try_from(Config::default()).expect("defaults serialize");
         if let Some(path) = path {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError::new("config file", path.display(), format!("cannot read it ({e}); check the path given to --config"))
+                ConfigError::new(
+                    "config file",
+                    path.display(),
+                    format!("cannot read it ({e}); check the path given to --config"),
+                )
             })?;
             let file: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-                ConfigError::new("config file", path.display(), format!("not valid TOML: {}", e.message().trim()))
+                ConfigError::new(
+                    "config file",
+                    path.display(),
+                    format!("not valid TOML: {}", e.message().trim()),
+                )
             })?;
             merge(&mut tree, toml::Value::Table(file));
         }
         apply_env(&mut tree, env)?;
         let config: Config = tree.try_into().map_err(|e: toml::de::Error| {
-            ConfigError::new("config file", "", format!("{}; see shopdesk.example.toml for every setting", e.message().trim()))
+            ConfigError::new(
+                "config file",
+                "",
+                format!(
+                    "{}; see shopdesk.example.toml for every setting",
+                    e.message().trim()
+                ),
+            )
         })?;
         config.validate()?;
         Ok(config)
@@ -151,7 +221,10 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let url = self.database_url();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             return Err(ConfigError::new(
                 "database_url",
                 &self.database_url,
@@ -159,26 +232,52 @@ impl Config {
             ));
         }
         if self.http.listen.parse::<SocketAddr>().is_err() {
-            return Err(ConfigError::new("http.listen", &self.http.listen, "use an address and port such as 127.0.0.1:8080"));
+            return Err(ConfigError::new(
+                "http.listen",
+                &self.http.listen,
+                "use an address and port such as 127.0.0.1:8080",
+            ));
         }
         if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(ConfigError::new("currency", &self.currency, "use a three-letter ISO 4217 code such as USD or CNY"));
+            return Err(ConfigError::new(
+                "currency",
+                &self.currency,
+                "use a three-letter ISO 4217 code such as USD or CNY",
+            ));
         }
         positive("orders.return_window_days", self.orders.return_window_days)?;
-        percent("pricing.max_change_percent", self.pricing.max_change_percent)?;
-        percent("pricing.min_margin_percent", self.pricing.min_margin_percent)?;
+        percent(
+            "pricing.max_change_percent",
+            self.pricing.max_change_percent,
+        )?;
+        percent(
+            "pricing.min_margin_percent",
+            self.pricing.min_margin_percent,
+        )?;
         positive("restock.confirm_above", self.restock.confirm_above)?;
         positive("restock.cover_days", self.restock.cover_days)?;
-        positive("restock.velocity_window_days", self.restock.velocity_window_days)?;
-        positive("confirmations.expiry_minutes", self.confirmations.expiry_minutes)?;
+        positive(
+            "restock.velocity_window_days",
+            self.restock.velocity_window_days,
+        )?;
+        positive(
+            "confirmations.expiry_minutes",
+            self.confirmations.expiry_minutes,
+        )?;
         percent("fraud.alert_score", self.fraud.alert_score)?;
         percent("fraud.hold_score", self.fraud.hold_score)?;
-        positive("fraud.high_first_order_minor", self.fraud.high_first_order_minor)?;
+        positive(
+            "fraud.high_first_order_minor",
+            self.fraud.high_first_order_minor,
+        )?;
         if self.fraud.hold_score < self.fraud.alert_score {
             return Err(ConfigError::new(
                 "fraud.hold_score",
                 self.fraud.hold_score,
-                format!("must be at least fraud.alert_score ({}): staff are alerted before an order is held", self.fraud.alert_score),
+                format!(
+                    "must be at least fraud.alert_score ({}): staff are alerted before an order is held",
+                    self.fraud.alert_score
+                ),
             ));
         }
         Ok(())
@@ -186,11 +285,27 @@ impl Config {
 }
 
 fn positive(key: &str, value: i64) -> Result<(), ConfigError> {
-    if value > 0 { Ok(()) } else { Err(ConfigError::new(key, value, "must be a whole number greater than 0")) }
+    if value > 0 {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            key,
+            value,
+            "must be a whole number greater than 0",
+        ))
+    }
 }
 
 fn percent(key: &str, value: i64) -> Result<(), ConfigError> {
-    if (0..=100).contains(&value) { Ok(()) } else { Err(ConfigError::new(key, value, "must be a whole number from 0 to 100")) }
+    if (0..=100).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            key,
+            value,
+            "must be a whole number from 0 to 100",
+        ))
+    }
 }
 
 /// Overlays `from` onto `into`, table by table.
@@ -199,7 +314,9 @@ fn merge(into: &mut toml::Value, from: toml::Value) {
         (toml::Value::Table(into), toml::Value::Table(from)) => {
             for (key, value) in from {
                 match into.get_mut(&key) {
-                    Some(existing) if existing.is_table() && value.is_table() => merge(existing, value),
+                    Some(existing) if existing.is_table() && value.is_table() => {
+                        merge(existing, value)
+                    }
                     _ => {
                         into.insert(key, value);
                     }
@@ -212,20 +329,28 @@ fn merge(into: &mut toml::Value, from: toml::Value) {
 
 /// Replaces each known leaf setting whose `SHOPDESK_*` variable is set, parsed as the
 /// default's type.
-fn apply_env(tree: &mut toml::Value, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
-    let vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("SHOPDESK_")).collect();
+fn apply_env(
+    tree: &mut toml::Value,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("SHOPDESK_"))
+        .collect();
     let mut known = Vec::new();
     for_each_leaf(tree, String::new(), &mut |path, leaf| {
         let var = format!("SHOPDESK_{}", path.replace('.', "_").to_uppercase());
         known.push(var.clone());
-        let Some((_, raw)) = vars.iter().find(|(k, _)| *k == var) else { return Ok(()) };
+        let Some((_, raw)) = vars.iter().find(|(k, _)| *k == var) else {
+            return Ok(());
+        };
         *leaf = match leaf {
-            toml::Value::Integer(_) => toml::Value::Integer(
-                raw.trim().parse().map_err(|_| ConfigError::new(&path, raw, format!("{var} must be a whole number")))?,
-            ),
-            toml::Value::Boolean(_) => toml::Value::Boolean(
-                raw.trim().parse().map_err(|_| ConfigError::new(&path, raw, format!("{var} must be true or false")))?,
-            ),
+            toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().map_err(|_| {
+                ConfigError::new(&path, raw, format!("{var} must be a whole number"))
+            })?),
+            toml::Value::Boolean(_) => toml::Value::Boolean(raw.trim().parse().map_err(|_| {
+                ConfigError::new(&path, raw, format!("{var} must be true or false"))
+            })?),
             _ => toml::Value::String(raw.clone()),
         };
         Ok(())
@@ -249,7 +374,11 @@ fn for_each_leaf(
     match value {
         toml::Value::Table(table) => {
             for (key, child) in table.iter_mut() {
-                let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child_path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 for_each_leaf(child, child_path, f)?;
             }
             Ok(())
@@ -263,7 +392,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -273,15 +405,25 @@ mod tests {
 
     #[test]
     fn env_overrides_nested_settings() {
-        let c = Config::load(None, env(&[("SHOPDESK_PRICING_MAX_CHANGE_PERCENT", "20"), ("SHOPDESK_HTTP_LISTEN", "0.0.0.0:9000")]))
-            .unwrap();
+        let c = Config::load(
+            None,
+            env(&[
+                ("SHOPDESK_PRICING_MAX_CHANGE_PERCENT", "20"),
+                ("SHOPDESK_HTTP_LISTEN", "0.0.0.0:9000"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(c.pricing.max_change_percent, 20);
         assert_eq!(c.http.listen, "0.0.0.0:9000");
     }
 
     #[test]
     fn bad_values_name_key_value_and_fix() {
-        let e = Config::load(None, env(&[("SHOPDESK_PRICING_MAX_CHANGE_PERCENT", "lots")])).unwrap_err();
+        let e = Config::load(
+            None,
+            env(&[("SHOPDESK_PRICING_MAX_CHANGE_PERCENT", "lots")]),
+        )
+        .unwrap_err();
         assert_eq!(e.key, "pricing.max_change_percent");
         assert_eq!(e.value, "lots");
         assert!(e.fix.contains("whole number"));
@@ -298,7 +440,11 @@ mod tests {
     fn file_settings_merge_with_defaults_and_unknown_keys_fail() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.toml");
-        std::fs::write(&path, "currency = \"CNY\"\n[orders]\nreturn_window_days = 14\n").unwrap();
+        std::fs::write(
+            &path,
+            "currency = \"CNY\"\n[orders]\nreturn_window_days = 14\n",
+        )
+        .unwrap();
         let c = Config::load(Some(&path), env(&[])).unwrap();
         assert_eq!(c.currency, "CNY");
         assert_eq!(c.orders.return_window_days, 14);
@@ -312,6 +458,9 @@ mod tests {
     #[test]
     fn example_file_matches_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("shopdesk.example.toml");
-        assert_eq!(Config::load(Some(&path), env(&[])).unwrap(), Config::default());
+        assert_eq!(
+            Config::load(Some(&path), env(&[])).unwrap(),
+            Config::default()
+        );
     }
 }

@@ -14,9 +14,14 @@ pub fn parse(text: &str) -> Result<i64, String> {
     if !valid {
         return Err(format!("`{text}` is not an amount: write it like 19.99"));
     }
-    let whole: i64 = whole.parse().map_err(|_| format!("`{text}` is too large"))?;
+    let whole: i64 = whole
+        .parse()
+        .map_err(|_| format!("`{text}` is too large"))?;
     let frac: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
-    whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(|| format!("`{text}` is too large"))
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// `19.99 USD`.
@@ -46,7 +51,17 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_amount() {
-        for bad in ["", "-1", "1.234", "1e3", "abc", "1.", ".5", "1,5", "99999999999999999999"] {
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1e3",
+            "abc",
+            "1.",
+            ".5",
+            "1,5",
+            "99999999999999999999",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

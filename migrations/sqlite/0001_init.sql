@@ -204,6 +204,9 @@ CREATE INDEX messages_conversation ON messages (conversation_id, id);
 CREATE TABLE processed_events (
     channel TEXT NOT NULL,
     event_id TEXT NOT NULL,
+    -- The process that took it (a random id per start), so a concurrent copy of the
+    -- delivery is told apart from one left unfinished by a process that died.
+    handler TEXT NOT NULL,
     received_at INTEGER NOT NULL,
     done_at INTEGER,
     PRIMARY KEY (channel, event_id)

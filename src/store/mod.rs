@@ -19,7 +19,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
-pub use sqlx::{Any, Transaction};
+pub use sqlx::{Any, AnyConnection, Transaction};
 
 pub type Tx = Transaction<'static, Any>;
 
@@ -31,12 +31,17 @@ pub enum Backend {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database at {url}: {source}. Check database_url (SHOPDESK_DATABASE_URL); for PostgreSQL, is the server running?")]
+    #[error(
+        "cannot open the database at {url}: {source}. Check database_url (SHOPDESK_DATABASE_URL); for PostgreSQL, is the server running?"
+    )]
     Connect { url: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }
@@ -61,7 +66,11 @@ impl Store {
     /// Opens the database without migrating it.
     pub async fn connect(url: &str) -> Result<Store> {
         install_default_drivers();
-        let backend = if url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
+        let backend = if url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
         if backend == Backend::Sqlite {
             ensure_sqlite_dir(url)?;
         }
@@ -89,7 +98,11 @@ impl Store {
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
+            Backend::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -106,6 +119,16 @@ impl Store {
         Ok(self.pool.begin().await?)
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one
+    /// failing when it upgrades from reading to writing.
+    pub async fn begin_write(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// After rows were inserted with explicit ids (seeding, import), moves PostgreSQL's
     /// identity sequences past them; SQLite needs nothing.
     pub async fn sync_id_sequences(&self) -> Result<()> {
@@ -116,7 +139,9 @@ impl Store {
             let sql = format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&self.pool).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&self.pool)
+                .await?;
         }
         Ok(())
     }
@@ -145,13 +170,21 @@ const ID_TABLES: &[&str] = &[
 ];
 
 fn ensure_sqlite_dir(url: &str) -> Result<()> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
     Ok(())
 }
@@ -172,5 +205,6 @@ pub fn redact(url: &str) -> String {
 
 /// True when the error is a unique-constraint violation (the idempotency guard firing).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|e| e.is_unique_violation())
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }

@@ -26,7 +26,12 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 4] = [Channel::Telegram, Channel::Discord, Channel::Web, Channel::Cli];
+    pub const ALL: [Channel; 4] = [
+        Channel::Telegram,
+        Channel::Discord,
+        Channel::Web,
+        Channel::Cli,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,7 +56,9 @@ impl FromStr for Channel {
         Channel::ALL
             .into_iter()
             .find(|c| c.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown channel `{s}` (expected telegram, discord, web or cli)"))
+            .ok_or_else(|| {
+                format!("unknown channel `{s}` (expected telegram, discord, web or cli)")
+            })
     }
 }
 
@@ -65,7 +72,10 @@ pub struct Identity {
 
 impl Identity {
     pub fn new(channel: Channel, external_id: impl Into<String>) -> Self {
-        Identity { channel, external_id: external_id.into() }
+        Identity {
+            channel,
+            external_id: external_id.into(),
+        }
     }
 }
 
@@ -91,7 +101,11 @@ pub struct Inbound {
 }
 
 impl Inbound {
-    pub fn text(identity: Identity, conversation: impl Into<String>, text: impl Into<String>) -> Self {
+    pub fn text(
+        identity: Identity,
+        conversation: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
         Inbound {
             identity,
             conversation: conversation.into(),
@@ -146,7 +160,9 @@ impl Reply {
     /// Collects the whole reply: for callers that cannot stream (tests, the CLI in a pipe).
     pub async fn collect(self) -> Option<CollectedReply> {
         use futures::StreamExt;
-        let Reply::Stream(mut stream) = self else { return None };
+        let Reply::Stream(mut stream) = self else {
+            return None;
+        };
         let mut out = CollectedReply::default();
         while let Some(chunk) = stream.next().await {
             match chunk {
@@ -192,7 +208,9 @@ pub enum OutboxError {
 impl fmt::Display for OutboxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OutboxError::Retry { after_secs, reason } => write!(f, "retry in {after_secs}s: {reason}"),
+            OutboxError::Retry { after_secs, reason } => {
+                write!(f, "retry in {after_secs}s: {reason}")
+            }
             OutboxError::Unreachable(reason) => write!(f, "unreachable: {reason}"),
         }
     }

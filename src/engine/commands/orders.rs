@@ -1,0 +1,27 @@
+//! /orders [customer]: recent orders (staff may name a customer).
+
+use super::args::tool;
+use super::{Args, Command, CommandSpec};
+use crate::policy::Rule;
+use crate::tools::{RecentOrders, ToolCall};
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "orders",
+    usage: "/orders [customer number]",
+    summary: "your recent orders (staff: any customer's)",
+    rule: Rule::OwnerOrStaff,
+    parse,
+};
+
+fn parse(args: &Args) -> Result<Command, String> {
+    args.at_most(1)?;
+    let customer_id = if args.is_empty() {
+        None
+    } else {
+        Some(args.count(0, "customer number")?)
+    };
+    tool(ToolCall::RecentOrders(RecentOrders {
+        customer_id,
+        limit: None,
+    }))
+}

@@ -1,0 +1,315 @@
+//! The conversation engine: one turn per inbound message.
+//!
+//! A turn: take the delivery once (redeliveries get no second answer) → resolve who is
+//! writing → persist the message → parse a command deterministically and run it through
+//! the toolbox (free text gets a pointer to /help until the model arrives) → persist and
+//! return the reply. Adapters call it through [`shopdesk_port::Handler`].
+
+pub mod commands;
+pub mod identity;
+pub mod replies;
+
+use async_trait::async_trait;
+use shopdesk_port::{Button, Handler, Inbound, Reply};
+
+use crate::policy::Actor;
+use crate::store::{Store, conversations};
+use crate::tools::{Outcome, Toolbox};
+use commands::{Command, Parsed};
+pub use identity::ResolveError;
+use replies::Replies;
+
+/// Longest message the engine reads; longer ones get a polite refusal.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+pub struct Engine {
+    toolbox: Toolbox,
+    replies: Replies,
+    /// Random per process start: tells a concurrent copy of a delivery from one a dead
+    /// process left unfinished.
+    instance: String,
+}
+
+/// The answer to one turn before it is streamed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    pub buttons: Vec<Button>,
+}
+
+impl Answer {
+    fn text(text: impl Into<String>) -> Self {
+        Answer {
+            text: text.into(),
+            buttons: Vec::new(),
+        }
+    }
+}
+
+impl Engine {
+    pub fn new(toolbox: Toolbox, replies: Replies) -> Self {
+        let instance = format!("{:016x}", rand::random::<u64>());
+        Engine {
+            toolbox,
+            replies,
+            instance,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.toolbox.store
+    }
+
+    pub fn toolbox(&self) -> &Toolbox {
+        &self.toolbox
+    }
+
+    /// Handles one message; `None` when it was a redelivery already answered or in progress.
+    pub async fn turn(&self, inbound: &Inbound) -> Result<Option<Answer>, ResolveError> {
+        let channel = inbound.identity.channel.as_str();
+        let now = self.toolbox.clock.now();
+        let mut conn = self.store().pool().acquire().await?;
+        if let Some(event) = &inbound.event_id {
+            match conversations::receive_event(&mut conn, channel, event, &self.instance, now)
+                .await?
+            {
+                conversations::Delivery::New | conversations::Delivery::Unfinished => {}
+                conversations::Delivery::Done | conversations::Delivery::InFlight => {
+                    return Ok(None);
+                }
+            }
+        }
+        let actor =
+            identity::resolve(&mut conn, &inbound.identity, inbound.language.as_deref()).await?;
+        let conversation = conversations::get_or_create(
+            &mut conn,
+            channel,
+            &inbound.conversation,
+            actor.customer_id,
+            now,
+        )
+        .await?;
+        let text = clean_text(&inbound.text);
+        conversations::append_message(
+            &mut conn,
+            conversation.id,
+            "in",
+            &actor.label(),
+            &text.stored,
+            inbound.event_id.as_deref(),
+            now,
+        )
+        .await?;
+        drop(conn);
+
+        let answer = match text.problem {
+            Some(problem) => Answer::text(problem),
+            None => self.answer(&actor, &text.stored, inbound).await,
+        };
+
+        let mut conn = self.store().pool().acquire().await?;
+        let now = self.toolbox.clock.now();
+        conversations::append_message(
+            &mut conn,
+            conversation.id,
+            "out",
+            "bot",
+            &answer.text,
+            None,
+            now,
+        )
+        .await?;
+        if let Some(event) = &inbound.event_id {
+            conversations::finish_event(&mut conn, channel, event, now).await?;
+        }
+        Ok(Some(answer))
+    }
+
+    async fn answer(&self, actor: &Actor, text: &str, inbound: &Inbound) -> Answer {
+        let lang = actor.language.as_str();
+        if !commands::is_command(text) {
+            return Answer::text(self.replies.get(lang, "free_text", &[]));
+        }
+        match commands::parse(text, actor.role) {
+            Parsed::Ok(_, command) => self.run(actor, command, inbound).await,
+            Parsed::Unknown { name, suggestion } => {
+                let mut reply = self
+                    .replies
+                    .get(lang, "unknown_command", &[("name", &name)]);
+                reply.push(' ');
+                reply.push_str(&match suggestion {
+                    Some(s) => {
+                        self.replies
+                            .get(lang, "did_you_mean", &[("suggestion", &format!("/{s}"))])
+                    }
+                    None => self.replies.get(lang, "see_help", &[]),
+                });
+                Answer::text(reply)
+            }
+            Parsed::Forbidden(spec) => {
+                if let Err(e) = self.toolbox.record_denied(actor, spec.name, text).await {
+                    tracing::error!(error = %e, "could not write the audit entry for a refused command");
+                }
+                Answer::text(
+                    self.replies
+                        .get(lang, "not_allowed", &[("name", spec.name)]),
+                )
+            }
+            Parsed::Usage(spec, expected) => {
+                let usage = self.replies.get(lang, "usage", &[("usage", spec.usage)]);
+                Answer::text(format!("{}. {usage}", capitalise_first(&expected)))
+            }
+        }
+    }
+
+    async fn run(&self, actor: &Actor, command: Command, inbound: &Inbound) -> Answer {
+        match command {
+            Command::Start => Answer::text(self.greeting(actor).await),
+            Command::Help => Answer::text(self.help(actor)),
+            Command::WhoAmI => Answer::text(self.whoami(actor).await),
+            Command::Tool(call) => {
+                let key = idempotency_key(inbound, 0);
+                match self.toolbox.invoke(actor, &call, &key).await {
+                    Ok(Outcome::Pending { text, code, .. }) => Answer {
+                        text,
+                        buttons: vec![Button {
+                            label: format!("Confirm {code}"),
+                            command: format!("/confirm {code}"),
+                        }],
+                    },
+                    Ok(outcome) => Answer::text(outcome.text()),
+                    Err(e) => {
+                        if matches!(e, crate::tools::ToolError::Store(_)) {
+                            tracing::error!(error = %e, tool = call.name(), "tool failed");
+                        }
+                        Answer::text(e.to_string())
+                    }
+                }
+            }
+        }
+    }
+
+    async fn greeting(&self, actor: &Actor) -> String {
+        let lang = actor.language.as_str();
+        match (actor.role, actor.customer_id, &actor.staff_name) {
+            (crate::policy::Role::Customer, Some(id), _) => {
+                let name = match self.store().pool().acquire().await {
+                    Ok(mut conn) => crate::store::customers::get(&mut conn, id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|c| c.name),
+                    Err(_) => None,
+                };
+                self.replies.get(
+                    lang,
+                    "greeting_customer",
+                    &[("name", &name.unwrap_or_default())],
+                )
+            }
+            (_, _, Some(name)) => self.replies.get(
+                lang,
+                "greeting_staff",
+                &[("name", name), ("role", actor.role.as_str())],
+            ),
+            _ => self.replies.get(lang, "greeting_guest", &[]),
+        }
+    }
+
+    fn help(&self, actor: &Actor) -> String {
+        let lang = actor.language.as_str();
+        let mut text = self.replies.get(lang, "help_header", &[]);
+        text.push('\n');
+        for spec in commands::visible_to(actor.role) {
+            text.push_str(&format!("  {} — {}\n", spec.usage, spec.summary));
+        }
+        text.push_str(&self.replies.get(lang, "help_footer", &[]));
+        text
+    }
+
+    async fn whoami(&self, actor: &Actor) -> String {
+        match (actor.customer_id, &actor.staff_name) {
+            (Some(id), _) => format!(
+                "You are customer #{id} on {}, role customer.",
+                actor.channel
+            ),
+            (_, Some(name)) => format!(
+                "You are {name} on {}, role {}.",
+                actor.channel,
+                actor.role.as_str()
+            ),
+            _ => format!(
+                "You are a guest on {} (account {}): not linked to a customer record yet.",
+                actor.channel, actor.external_id
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Handler for Engine {
+    async fn handle(&self, inbound: Inbound) -> Reply {
+        match self.turn(&inbound).await {
+            Ok(Some(answer)) => Reply::whole(answer.text, answer.buttons),
+            Ok(None) => Reply::Duplicate,
+            Err(ResolveError::Store(e)) => {
+                tracing::error!(error = %e, identity = %inbound.identity, "turn failed");
+                Reply::whole(
+                    "Sorry, something went wrong on our side. Please try again in a moment.",
+                    Vec::new(),
+                )
+            }
+            Err(e) => Reply::whole(e.to_string(), Vec::new()),
+        }
+    }
+}
+
+/// Channel + platform message id + position of the call in the turn. A message without a
+/// platform id (the terminal) gets a fresh random one: it cannot be redelivered.
+pub fn idempotency_key(inbound: &Inbound, position: usize) -> String {
+    let event = inbound
+        .event_id
+        .clone()
+        .unwrap_or_else(|| format!("local-{:016x}", rand::random::<u64>()));
+    format!("{}:{}:{}", inbound.identity.channel, event, position)
+}
+
+/// The text as stored, and the reason to refuse it, if any.
+struct CleanText {
+    stored: String,
+    problem: Option<String>,
+}
+
+/// Refuses binary and over-long input politely; stores a bounded, printable copy.
+fn clean_text(raw: &str) -> CleanText {
+    let control = raw
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .count();
+    let stored: String = raw
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .take(MAX_MESSAGE_CHARS)
+        .collect();
+    let chars = raw.chars().count();
+    let problem = if control > 0 {
+        Some("I can only read text messages; this one contains binary data. Please type your question.".to_string())
+    } else if chars > MAX_MESSAGE_CHARS {
+        Some(format!(
+            "Your message is too long ({chars} characters). Please keep it under {MAX_MESSAGE_CHARS} characters."
+        ))
+    } else if raw.trim().is_empty() {
+        Some("Your message was empty. Type /help to see what I can do.".to_string())
+    } else {
+        None
+    };
+    CleanText { stored, problem }
+}
+
+fn capitalise_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,168 @@
+//! Conversations, their messages, and the record of inbound deliveries already taken.
+
+use sqlx::AnyConnection;
+
+use super::{Result, is_unique_violation};
+use crate::clock::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Conversation {
+    pub id: i64,
+    pub channel: String,
+    pub external_id: String,
+    pub customer_id: Option<i64>,
+    pub owner: String,
+    pub state: String,
+}
+
+pub async fn get_or_create(
+    conn: &mut AnyConnection,
+    channel: &str,
+    external_id: &str,
+    customer_id: Option<i64>,
+    now: Timestamp,
+) -> Result<Conversation> {
+    sqlx::query(
+        "INSERT INTO conversations (channel, external_id, customer_id, owner, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'bot', '{}', $4, $4) ON CONFLICT (channel, external_id) DO NOTHING",
+    )
+    .bind(channel)
+    .bind(external_id)
+    .bind(customer_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_as(
+        "SELECT id, channel, external_id, customer_id, owner, state FROM conversations WHERE channel = $1 AND external_id = $2",
+    )
+    .bind(channel)
+    .bind(external_id)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn append_message(
+    conn: &mut AnyConnection,
+    conversation_id: i64,
+    direction: &str,
+    sender: &str,
+    text: &str,
+    event_id: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, direction, sender, text, event_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(conversation_id)
+    .bind(direction)
+    .bind(sender)
+    .bind(text)
+    .bind(event_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(conversation_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredMessage {
+    pub direction: String,
+    pub sender: String,
+    pub text: String,
+}
+
+pub async fn messages(
+    conn: &mut AnyConnection,
+    conversation_id: i64,
+) -> Result<Vec<StoredMessage>> {
+    Ok(sqlx::query_as(
+        "SELECT direction, sender, text FROM messages WHERE conversation_id = $1 ORDER BY id",
+    )
+    .bind(conversation_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// What became of an inbound delivery id.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// First time seen: handle it.
+    New,
+    /// Left unfinished by an earlier process that died mid-way: handle it again; the
+    /// effects' own idempotency keys keep anything it already did from happening twice.
+    Unfinished,
+    /// Being handled right now by this process (a concurrent copy of the delivery).
+    InFlight,
+    /// Already answered.
+    Done,
+}
+
+/// Records that `handler` (this process) takes the delivery, or says why it should not.
+pub async fn receive_event(
+    conn: &mut AnyConnection,
+    channel: &str,
+    event_id: &str,
+    handler: &str,
+    now: Timestamp,
+) -> Result<Delivery> {
+    let inserted =
+        sqlx::query("INSERT INTO processed_events (channel, event_id, handler, received_at) VALUES ($1, $2, $3, $4)")
+            .bind(channel)
+            .bind(event_id)
+            .bind(handler)
+            .bind(now)
+        .execute(&mut *conn)
+        .await;
+    match inserted {
+        Ok(_) => Ok(Delivery::New),
+        Err(e) if is_unique_violation(&e) => {
+            let (done_at, owner): (Option<i64>, String) =
+                sqlx::query_as("SELECT done_at, handler FROM processed_events WHERE channel = $1 AND event_id = $2")
+                    .bind(channel)
+                    .bind(event_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if done_at.is_some() {
+                return Ok(Delivery::Done);
+            }
+            if owner == handler {
+                return Ok(Delivery::InFlight);
+            }
+            let taken = sqlx::query(
+                "UPDATE processed_events SET handler = $1 WHERE channel = $2 AND event_id = $3 AND handler = $4 AND done_at IS NULL",
+            )
+            .bind(handler)
+            .bind(channel)
+            .bind(event_id)
+            .bind(&owner)
+            .execute(conn)
+            .await?;
+            Ok(if taken.rows_affected() == 1 {
+                Delivery::Unfinished
+            } else {
+                Delivery::InFlight
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn finish_event(
+    conn: &mut AnyConnection,
+    channel: &str,
+    event_id: &str,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("UPDATE processed_events SET done_at = $1 WHERE channel = $2 AND event_id = $3")
+        .bind(now)
+        .bind(channel)
+        .bind(event_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
