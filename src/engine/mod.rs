@@ -155,6 +155,11 @@ impl Engine {
                         .get(lang, "not_allowed", &[("name", spec.name)]),
                 )
             }
+            Parsed::Malformed(problem) => Answer::text(self.replies.get(
+                lang,
+                "malformed",
+                &[("problem", &problem)],
+            )),
             Parsed::Usage(spec, expected) => {
                 let usage = self.replies.get(lang, "usage", &[("usage", spec.usage)]);
                 Answer::text(format!("{}. {usage}", capitalise_first(&expected)))

@@ -43,7 +43,12 @@ pub async fn by_sku(conn: &mut AnyConnection, sku: &str) -> Result<Option<Produc
 
 /// Products whose SKU or title (English or Chinese) contains the query, best-stocked first.
 pub async fn search(conn: &mut AnyConnection, query: &str, limit: i64) -> Result<Vec<Product>> {
-    let pattern = format!("%{}%", query.to_lowercase().replace(['%', '_'], ""));
+    // LIKE wildcards in the query are taken literally by dropping them.
+    let words = query.to_lowercase().replace(['%', '_'], "");
+    if words.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = format!("%{words}%");
     let sql = format!(
         "SELECT {COLUMNS} FROM products \
          WHERE LOWER(sku) LIKE $1 OR LOWER(title) LIKE $1 OR title_zh LIKE $1 \

@@ -44,7 +44,7 @@ impl Tool for CancelOrder {
                 if order.status == "delivered" {
                     "You can start a return with /return instead."
                 } else {
-                    "Ask for a human with /human if you need help."
+                    "Reply here if you need help with it."
                 }
             )));
         }

@@ -81,6 +81,8 @@ pub enum Parsed {
     Forbidden(&'static CommandSpec),
     /// Right command, wrong arguments: what was expected.
     Usage(&'static CommandSpec, String),
+    /// The line could not be read as a command at all (an unclosed quote, a bare `/`).
+    Malformed(String),
 }
 
 impl std::fmt::Debug for CommandSpec {
@@ -98,14 +100,12 @@ pub fn is_command(text: &str) -> bool {
 pub fn parse(text: &str, role: Role) -> Parsed {
     let args = match Args::split(text.trim_start().trim_start_matches('/')) {
         Ok(args) => args,
-        Err(e) => {
-            return Parsed::Unknown {
-                name: e,
-                suggestion: None,
-            };
-        }
+        Err(e) => return Parsed::Malformed(e),
     };
     let name = command_name(args.name());
+    if name.is_empty() {
+        return Parsed::Malformed("there is no command name after the /".into());
+    }
     let Some(spec) = COMMANDS.iter().copied().find(|c| c.name == name) else {
         return Parsed::Unknown {
             suggestion: nearest(&name, role),
