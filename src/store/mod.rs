@@ -6,6 +6,7 @@
 //! transaction so tools can combine reads and writes atomically.
 
 pub mod audit;
+pub mod bulk;
 pub mod catalog;
 pub mod confirmations;
 pub mod conversations;

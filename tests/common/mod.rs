@@ -27,10 +27,12 @@ pub enum Db {
 
 pub const BOTH: [Db; 2] = [Db::Sqlite, Db::Postgres];
 
-/// A fresh, migrated database that lives as long as this value.
+/// A fresh, migrated database that lives as long as this value: the SQLite file's
+/// directory is removed, the PostgreSQL database dropped.
 pub struct TestDb {
     pub store: Store,
     pub url: String,
+    pg_name: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -44,15 +46,18 @@ impl TestDb {
                 TestDb {
                     store,
                     url,
+                    pg_name: None,
                     _dir: Some(dir),
                 }
             }
             Db::Postgres => {
                 let url = fresh_postgres_database().await;
                 let store = Store::open(&url).await.unwrap();
+                let pg_name = url.rsplit_once('/').map(|(_, name)| name.to_string());
                 TestDb {
                     store,
                     url,
+                    pg_name,
                     _dir: None,
                 }
             }
@@ -60,14 +65,43 @@ impl TestDb {
     }
 }
 
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block on itself: use a thread
+        // with its own runtime. FORCE ends the pool's connections still open.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::AnyConnection::connect(&postgres_admin_url()).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("SHOPDESK_TEST_POSTGRES").unwrap_or_else(|_| POSTGRES_ADMIN_URL.to_string())
+}
+
 /// Creates an empty database on the local PostgreSQL and returns its URL. The databases are
-/// named `shopdesk_t_*` and left behind for inspection; CI machines are fresh.
+/// named `shopdesk_t_*`; [`TestDb`] drops its own when the test ends.
 pub async fn fresh_postgres_database() -> String {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let name = format!("shopdesk_t_{:016x}", rand::random::<u64>());
-    let url =
-        std::env::var("SHOPDESK_TEST_POSTGRES").unwrap_or_else(|_| POSTGRES_ADMIN_URL.to_string());
+    let url = postgres_admin_url();
     let mut conn = sqlx::AnyConnection::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL is needed at {url} for this test ({e}); start it or set SHOPDESK_TEST_POSTGRES"));
