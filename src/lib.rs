@@ -9,6 +9,7 @@ pub mod config;
 pub mod engine;
 pub mod import;
 pub mod money;
+pub mod ops;
 pub mod policy;
 pub mod seed;
 pub mod store;

@@ -41,6 +41,31 @@ pub async fn by_sku(conn: &mut AnyConnection, sku: &str) -> Result<Option<Produc
         .await?)
 }
 
+pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Product>> {
+    let sql = format!("SELECT {COLUMNS} FROM products WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Every product, by SKU.
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Product>> {
+    let sql = format!("SELECT {COLUMNS} FROM products ORDER BY sku");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Days since each product's last price change, by product id.
+pub async fn last_price_changes(conn: &mut AnyConnection) -> Result<Vec<(i64, Timestamp)>> {
+    Ok(
+        sqlx::query_as("SELECT product_id, MAX(changed_at) FROM price_history GROUP BY product_id")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
 /// Products whose SKU or title (English or Chinese) contains the query, best-stocked first.
 pub async fn search(conn: &mut AnyConnection, query: &str, limit: i64) -> Result<Vec<Product>> {
     // LIKE wildcards in the query are taken literally by dropping them.

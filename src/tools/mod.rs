@@ -13,13 +13,16 @@ mod cancel_order;
 mod change_address;
 mod confirm;
 mod fraud_hold;
+mod fraud_report;
 mod manage_staff;
 mod order_lookup;
+mod price_suggestions;
 mod product_search;
 mod recent_orders;
 mod release_hold;
 mod reprice;
 mod restock;
+mod restock_digest;
 mod start_return;
 mod stock_check;
 
@@ -43,13 +46,16 @@ pub use cancel_order::CancelOrder;
 pub use change_address::ChangeAddress;
 pub use confirm::Confirm;
 pub use fraud_hold::FraudHold;
+pub use fraud_report::FraudReport;
 pub use manage_staff::{ManageStaff, StaffAction};
 pub use order_lookup::OrderLookup;
+pub use price_suggestions::PriceSuggestions;
 pub use product_search::ProductSearch;
 pub use recent_orders::RecentOrders;
 pub use release_hold::ReleaseHold;
 pub use reprice::Reprice;
 pub use restock::Restock;
+pub use restock_digest::RestockDigest;
 pub use start_return::StartReturn;
 pub use stock_check::StockCheck;
 
@@ -310,6 +316,9 @@ tool_calls!(
     Reprice,
     FraudHold,
     ReleaseHold,
+    FraudReport,
+    RestockDigest,
+    PriceSuggestions,
     Confirm,
     AuditLog,
     ManageStaff,

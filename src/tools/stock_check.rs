@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{Outcome, Run, Tool, ToolError, product};
 use crate::money;
+use crate::ops::recommend;
 use crate::policy::Rule;
 
 /// Check whether a product is in stock.
@@ -42,6 +43,29 @@ impl Tool for StockCheck {
             _ => format!("{} ({}) is in stock. Price {price}.", p.title, p.sku),
         };
         let mut data = json!({"sku": p.sku, "in_stock": available > 0, "price": p.price});
+        if available == 0 {
+            let alternatives = recommend::alternatives(run.conn, &p, run.now, 3).await?;
+            if !alternatives.is_empty() {
+                let names: Vec<String> = alternatives
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{} ({}, {})",
+                            a.title,
+                            a.sku,
+                            money::format(a.price, &run.config.currency)
+                        )
+                    })
+                    .collect();
+                text.push_str(&format!(
+                    "
+In stock and often bought by the same customers: {}.",
+                    names.join("; ")
+                ));
+                data["alternatives"] =
+                    json!(alternatives.iter().map(|a| &a.sku).collect::<Vec<_>>());
+            }
+        }
         if run.actor.role.is_staff() {
             text.push_str(&format!(
                 "\nOn hand {}, reserved {}, available {}, reorder point {}, lead time {} days.",

@@ -9,10 +9,13 @@ mod args;
 mod audit;
 mod cancel;
 mod confirm;
+mod digest;
+mod fraud;
 mod help;
 mod hold;
 mod order;
 mod orders;
+mod prices;
 mod release;
 mod reprice;
 mod restock;
@@ -63,6 +66,9 @@ pub const COMMANDS: &[&CommandSpec] = &[
     &reprice::SPEC,
     &hold::SPEC,
     &release::SPEC,
+    &fraud::SPEC,
+    &digest::SPEC,
+    &prices::SPEC,
     &confirm::SPEC,
     &audit::SPEC,
     &staff::SPEC,
