@@ -155,7 +155,7 @@ mod tests {
             demand(1.0, 0.5, 1.0),
             &Pricing::default(),
         );
-        assert!(s.is_none_or(|s| s.new_price >= 1200), "{s:?}");
+        assert!(s.as_ref().is_none_or(|s| s.new_price >= 1200), "{s:?}");
     }
 
     #[test]
