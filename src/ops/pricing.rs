@@ -99,9 +99,9 @@ pub fn suggest(p: &Product, demand: Demand, pricing: &Pricing) -> Option<PriceSu
     })
 }
 
-/// Shelf prices end in .99 (19.99 rather than 20.13).
+/// Shelf prices end in .99: the nearest such price at or below the target (20.13 → 19.99).
 fn round_to_99(minor: i64) -> i64 {
-    (minor / 100) * 100 + 99
+    ((minor + 1) / 100) * 100 - 1
 }
 
 #[cfg(test)]
@@ -144,7 +144,7 @@ mod tests {
             &Pricing::default(),
         )
         .unwrap();
-        assert_eq!(s.new_price, 1899);
+        assert_eq!(s.new_price, 1799);
         assert!(s.why.contains("500 days of stock"), "{}", s.why);
     }
 
