@@ -8,6 +8,7 @@
 pub mod commands;
 pub mod identity;
 pub mod replies;
+pub mod triggers;
 
 use async_trait::async_trait;
 use shopdesk_port::{Button, Handler, Inbound, Reply};
