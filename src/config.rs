@@ -26,6 +26,7 @@ pub struct Config {
     pub restock: Restock,
     pub confirmations: Confirmations,
     pub fraud: Fraud,
+    pub incidents: Incidents,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -80,6 +81,21 @@ pub struct Fraud {
     pub high_first_order_minor: i64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Incidents {
+    /// While an incident is open, repricing suggestions are withheld.
+    pub freeze_repricing: bool,
+}
+
+impl Default for Incidents {
+    fn default() -> Self {
+        Incidents {
+            freeze_repricing: true,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -92,6 +108,7 @@ impl Default for Config {
             restock: Restock::default(),
             confirmations: Confirmations::default(),
             fraud: Fraud::default(),
+            incidents: Incidents::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod identity;
+pub mod notices;
 pub mod replies;
 pub mod triggers;
 
@@ -103,10 +104,22 @@ impl Engine {
         .await?;
         drop(conn);
 
-        let answer = match text.problem {
+        let mut answer = match text.problem {
             Some(problem) => Answer::text(problem),
             None => self.answer(&actor, &text.stored, inbound).await,
         };
+        let mut conn = self.store().pool().acquire().await?;
+        let notices = notices::take_unseen(&mut conn, &actor, &conversation, now).await?;
+        drop(conn);
+        if !notices.is_empty() {
+            answer.text = format!(
+                "📢 {}
+
+{}",
+                notices.join("\n📢 "),
+                answer.text
+            );
+        }
 
         let mut conn = self.store().pool().acquire().await?;
         let now = self.toolbox.clock.now();

@@ -5,5 +5,6 @@
 
 pub mod forecast;
 pub mod fraud;
+pub mod incidents;
 pub mod pricing;
 pub mod recommend;

@@ -166,3 +166,12 @@ pub async fn finish_event(
         .await?;
     Ok(())
 }
+
+pub async fn set_state(conn: &mut AnyConnection, conversation_id: i64, state: &str) -> Result<()> {
+    sqlx::query("UPDATE conversations SET state = $1 WHERE id = $2")
+        .bind(state)
+        .bind(conversation_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ pub mod confirmations;
 pub mod conversations;
 pub mod customers;
 pub mod effects;
+pub mod incidents;
 pub mod orders;
 pub mod staff;
 
@@ -168,6 +169,9 @@ const ID_TABLES: &[&str] = &[
     "conversations",
     "messages",
     "audit_log",
+    "alerts",
+    "incidents",
+    "incident_events",
 ];
 
 fn ensure_sqlite_dir(url: &str) -> Result<()> {

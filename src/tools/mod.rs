@@ -14,6 +14,7 @@ mod change_address;
 mod confirm;
 mod fraud_hold;
 mod fraud_report;
+mod incident;
 mod manage_staff;
 mod order_lookup;
 mod price_suggestions;
@@ -47,6 +48,7 @@ pub use change_address::ChangeAddress;
 pub use confirm::Confirm;
 pub use fraud_hold::FraudHold;
 pub use fraud_report::FraudReport;
+pub use incident::{IncidentAction, ManageIncident};
 pub use manage_staff::{ManageStaff, StaffAction};
 pub use order_lookup::OrderLookup;
 pub use price_suggestions::PriceSuggestions;
@@ -319,6 +321,7 @@ tool_calls!(
     FraudReport,
     RestockDigest,
     PriceSuggestions,
+    ManageIncident,
     Confirm,
     AuditLog,
     ManageStaff,

@@ -12,7 +12,7 @@ use super::{Outcome, Run, Tool, ToolError};
 use crate::clock::DAY;
 use crate::ops::{forecast, pricing};
 use crate::policy::Rule;
-use crate::store::catalog;
+use crate::store::{catalog, incidents};
 
 /// Suggest price changes from stock cover, sales velocity and price history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -34,6 +34,19 @@ impl Tool for PriceSuggestions {
 
     async fn run(&self, run: &mut Run<'_>) -> Result<Outcome, ToolError> {
         let limit = self.limit.unwrap_or(10).clamp(1, 50) as usize;
+        if let Some(frozen) = incidents::open(run.conn)
+            .await?
+            .into_iter()
+            .find(|i| i.freeze_repricing != 0)
+        {
+            return Ok(Outcome::done(
+                format!(
+                    "Repricing suggestions are frozen while incident #{} ({}) is open.",
+                    frozen.id, frozen.title
+                ),
+                json!({"suggestions": [], "frozen_by": frozen.id}),
+            ));
+        }
         let forecasts = forecast::forecasts(run.conn, run.now, 28).await?;
         let recent = forecast::daily_units(run.conn, run.now, 35).await?;
         let changed: HashMap<i64, i64> = catalog::last_price_changes(run.conn)

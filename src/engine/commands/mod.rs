@@ -13,6 +13,7 @@ mod digest;
 mod fraud;
 mod help;
 mod hold;
+mod incident;
 mod order;
 mod orders;
 mod prices;
@@ -69,6 +70,7 @@ pub const COMMANDS: &[&CommandSpec] = &[
     &fraud::SPEC,
     &digest::SPEC,
     &prices::SPEC,
+    &incident::SPEC,
     &confirm::SPEC,
     &audit::SPEC,
     &staff::SPEC,
