@@ -36,7 +36,10 @@ impl Who {
 enum Expect {
     Denied,
     Ok(&'static [&'static str]),
-    Pending(&'static [&'static str]),
+    /// Allowed, and parked as a pending request for someone to confirm.
+    Parked,
+    /// Allowed to ask, but there is nothing by that name.
+    NotFound,
 }
 
 struct Case {
@@ -51,7 +54,7 @@ const D: Expect = Expect::Denied;
 const NONE: &[&str] = &[];
 
 fn cases() -> Vec<Case> {
-    use Expect::{Ok, Pending};
+    use Expect::{NotFound, Ok, Parked};
     let orders_products: &'static [&'static str] = &["products", "orders"];
     vec![
         Case {
@@ -161,13 +164,49 @@ fn cases() -> Vec<Case> {
             own: json!({"code": "ZZZZZZ"}),
             other: json!({"code": "ZZZZZZ"}),
             // Guests are refused outright; for everyone else an unknown code is simply not found.
+            expect: [D, NotFound, NotFound, NotFound, NotFound],
+        },
+        Case {
+            tool: "fraud_report",
+            own: json!({"order_id": 1001}),
+            other: json!({"order_id": 1002}),
+            expect: [D, D, D, Ok(NONE), Ok(NONE)],
+        },
+        Case {
+            tool: "restock_digest",
+            own: json!({}),
+            other: json!({}),
+            expect: [D, D, D, Ok(NONE), Ok(NONE)],
+        },
+        Case {
+            tool: "price_suggestions",
+            own: json!({}),
+            other: json!({}),
+            expect: [D, D, D, Ok(NONE), Ok(NONE)],
+        },
+        Case {
+            tool: "incident",
+            own: json!({"action": {"do": "start", "title": "Carrier strike", "notice": "Deliveries are late."}}),
+            other: json!({"action": {"do": "start", "title": "Carrier strike", "notice": "Deliveries are late."}}),
             expect: [
                 D,
-                Pending(NONE),
-                Pending(NONE),
-                Pending(NONE),
-                Pending(NONE),
+                D,
+                D,
+                Ok(&["incidents", "incident_events"]),
+                Ok(&["incidents", "incident_events"]),
             ],
+        },
+        Case {
+            tool: "export_my_data",
+            own: json!({}),
+            other: json!({"customer_id": 2}),
+            expect: [D, Ok(NONE), D, Ok(NONE), Ok(NONE)],
+        },
+        Case {
+            tool: "forget_me",
+            own: json!({}),
+            other: json!({"customer_id": 2}),
+            expect: [D, Parked, D, Parked, Parked],
         },
     ]
 }
@@ -227,8 +266,20 @@ async fn check_case(db: Db, case: &Case, who: Who, expect: Expect) -> String {
                 format!("ok: {}", expected.join("+"))
             }
         }
-        Expect::Pending(_) => {
-            // `confirm` with an unknown code: allowed to ask, nothing found, nothing changed.
+        Expect::Parked => {
+            assert!(
+                matches!(result, Ok(Outcome::Pending { .. })),
+                "{label}: expected a pending request, got {result:?}"
+            );
+            assert_eq!(
+                tables,
+                vec!["pending_confirmations"],
+                "{label}: only the request is stored"
+            );
+            assert_eq!(audit[0].0, "pending", "{label}");
+            "pending confirmation".into()
+        }
+        Expect::NotFound => {
             assert!(
                 matches!(result, Err(ToolError::NotFound(_))),
                 "{label}: {result:?}"

@@ -161,7 +161,7 @@ impl Engine {
                 Answer::text(reply)
             }
             Parsed::Forbidden(spec) => {
-                if let Err(e) = self.toolbox.record_denied(actor, spec.name, text).await {
+                if let Err(e) = self.toolbox.record_denied(actor, spec.name).await {
                     tracing::error!(error = %e, "could not write the audit entry for a refused command");
                 }
                 Answer::text(

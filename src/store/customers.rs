@@ -59,3 +59,86 @@ pub async fn link_identity(
     .await?;
     Ok(())
 }
+
+/// Everything the store holds about a customer, as JSON: the export a customer may ask for.
+pub async fn export(conn: &mut AnyConnection, id: i64) -> Result<Option<serde_json::Value>> {
+    use serde_json::json;
+    let Some(c) = get(conn, id).await? else {
+        return Ok(None);
+    };
+    let identities: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT channel, external_id, verified_at FROM customer_identities WHERE customer_id = $1 ORDER BY channel")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let orders: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT id, status, shipping_name, shipping_address, total, created_at FROM orders WHERE customer_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let returns: Vec<(i64, i64, String, String)> = sqlx::query_as(
+        "SELECT r.id, r.order_id, r.reason, r.status FROM returns r JOIN orders o ON o.id = r.order_id WHERE o.customer_id = $1 ORDER BY r.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let messages: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT c.channel, m.direction, m.text, m.created_at FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         WHERE c.customer_id = $1 ORDER BY m.id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(Some(json!({
+        "customer": {"id": c.id, "name": c.name, "email": c.email, "phone": c.phone, "language": c.language,
+                     "contact_opt_out": c.contact_opt_out != 0, "created_at": c.created_at},
+        "linked_accounts": identities.iter().map(|(ch, ext, at)| json!({"channel": ch, "account": ext, "verified_at": at})).collect::<Vec<_>>(),
+        "orders": orders.iter().map(|(oid, status, name, address, total, at)| json!({"id": oid, "status": status, "ship_to": name, "address": address, "total_minor": total, "created_at": at})).collect::<Vec<_>>(),
+        "returns": returns.iter().map(|(rid, oid, reason, status)| json!({"id": rid, "order_id": oid, "reason": reason, "status": status})).collect::<Vec<_>>(),
+        "messages": messages.iter().map(|(ch, dir, text, at)| json!({"channel": ch, "direction": dir, "text": text, "at": at})).collect::<Vec<_>>(),
+    })))
+}
+
+/// Removes a customer's personal data everywhere it is stored, keeping the records that the
+/// business must keep (orders, for tax law) under a pseudonymous id. The audit log never
+/// held personal data, so it needs no change (and refuses any).
+pub async fn forget(conn: &mut AnyConnection, id: i64) -> Result<bool> {
+    let Some(c) = get(conn, id).await? else {
+        return Ok(false);
+    };
+    let addresses: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT shipping_name, shipping_address FROM orders WHERE customer_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    // Stored answers of past effects may quote the customer (an address change): drop them.
+    let mut quoted: Vec<String> = [Some(c.name.clone()), c.email.clone(), c.phone.clone()]
+        .into_iter()
+        .flatten()
+        .collect();
+    for (name, address) in addresses {
+        quoted.push(name);
+        quoted.push(address);
+    }
+    for text in quoted.iter().filter(|t| t.chars().count() >= 4) {
+        sqlx::query("DELETE FROM effects WHERE result LIKE $1")
+            .bind(format!("%{}%", text.replace(['%', '_'], "")))
+            .execute(&mut *conn)
+            .await?;
+    }
+    let statements: &[&str] = &[
+        "UPDATE customers SET name = 'deleted customer', email = NULL, phone = NULL, contact_opt_out = 1 WHERE id = $1",
+        "DELETE FROM customer_identities WHERE customer_id = $1",
+        "UPDATE orders SET shipping_name = 'deleted', shipping_address = 'deleted', card_fingerprint = NULL WHERE customer_id = $1",
+        "UPDATE returns SET reason = 'deleted' WHERE order_id IN (SELECT id FROM orders WHERE customer_id = $1)",
+        "UPDATE messages SET text = '[deleted]' WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = $1)",
+        "UPDATE conversations SET external_id = 'deleted-' || CAST(id AS TEXT), state = '{}' WHERE customer_id = $1",
+    ];
+    for sql in statements {
+        sqlx::query(*sql).bind(id).execute(&mut *conn).await?;
+    }
+
+    Ok(true)
+}

@@ -28,6 +28,11 @@ impl Tool for CancelOrder {
     const RULE: Rule = Rule::OwnerOrStaff;
     const EFFECT: bool = true;
 
+    /// A customer's free-text reason may name people or places: the log keeps its length.
+    fn audit_args(&self) -> serde_json::Value {
+        json!({"order_id": self.order_id, "reason_chars": self.reason_chars()})
+    }
+
     async fn run(&self, run: &mut Run<'_>) -> Result<Outcome, ToolError> {
         let order = visible_order(run, self.order_id).await?;
         if order.status == "cancelled" {
@@ -57,5 +62,11 @@ impl Tool for CancelOrder {
             ),
             json!({"order_id": order.id, "status": "cancelled"}),
         ))
+    }
+}
+
+impl CancelOrder {
+    fn reason_chars(&self) -> usize {
+        self.reason.as_deref().map_or(0, |r| r.chars().count())
     }
 }

@@ -31,6 +31,11 @@ impl Tool for ChangeAddress {
         "Change the shipping address of an order that has not shipped yet.";
     const RULE: Rule = Rule::OwnerOrStaff;
     const EFFECT: bool = true;
+    const PERSONAL_OUTPUT: bool = true;
+
+    fn audit_args(&self) -> serde_json::Value {
+        json!({"order_id": self.order_id, "address": "[personal data]", "country": self.country})
+    }
 
     async fn run(&self, run: &mut Run<'_>) -> Result<Outcome, ToolError> {
         let address = self.address.trim();

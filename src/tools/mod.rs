@@ -12,6 +12,8 @@ mod audit_log;
 mod cancel_order;
 mod change_address;
 mod confirm;
+mod export_my_data;
+mod forget_me;
 mod fraud_hold;
 mod fraud_report;
 mod incident;
@@ -46,6 +48,8 @@ pub use audit_log::AuditLog;
 pub use cancel_order::CancelOrder;
 pub use change_address::ChangeAddress;
 pub use confirm::Confirm;
+pub use export_my_data::ExportMyData;
+pub use forget_me::ForgetMe;
 pub use fraud_hold::FraudHold;
 pub use fraud_report::FraudReport;
 pub use incident::{IncidentAction, ManageIncident};
@@ -70,6 +74,14 @@ pub trait Tool: Serialize + DeserializeOwned + JsonSchema + Send + Sync + Sized 
     const RULE: Rule;
     /// Effects are idempotent by key and run under the store's write lock.
     const EFFECT: bool;
+    /// The answer carries personal data, so the audit log records that it ran, not what it said.
+    const PERSONAL_OUTPUT: bool = false;
+
+    /// The arguments as the audit log keeps them. The log is append-only and outlives a
+    /// customer's deletion, so tools that take personal data or free text mask it here.
+    fn audit_args(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
 
     async fn run(&self, run: &mut Run<'_>) -> Result<Outcome, ToolError>;
 }
@@ -126,6 +138,9 @@ pub enum Outcome {
         approval: Approval,
         excluded: Option<String>,
         summary: String,
+        /// The arguments to run with once confirmed, when they differ from the call's
+        /// (a customer's "forget me" names the customer it resolved to).
+        resolved: Option<serde_json::Value>,
     },
 }
 
@@ -286,6 +301,15 @@ macro_rules! tool_calls {
                 match self { $(ToolCall::$variant(a) => serde_json::to_value(a).unwrap_or_default()),* }
             }
 
+            /// The arguments with personal data masked, for the audit log.
+            pub fn audit_json(&self) -> serde_json::Value {
+                match self { $(ToolCall::$variant(a) => a.audit_args()),* }
+            }
+
+            fn personal_output(&self) -> bool {
+                match self { $(ToolCall::$variant(_) => $variant::PERSONAL_OUTPUT),* }
+            }
+
             /// Every tool's spec; [`specs_for`] filters them by role.
             pub fn specs() -> Vec<ToolSpec> {
                 vec![$(spec::<$variant>()),*]
@@ -322,6 +346,8 @@ tool_calls!(
     RestockDigest,
     PriceSuggestions,
     ManageIncident,
+    ExportMyData,
+    ForgetMe,
     Confirm,
     AuditLog,
     ManageStaff,
@@ -353,7 +379,7 @@ impl Toolbox {
         call: &ToolCall,
         key: &str,
     ) -> Result<Outcome, ToolError> {
-        let args = call.args_json().to_string();
+        let args = call.audit_json().to_string();
         let result = self.invoke_inner(actor, call, key).await;
         if let Err(err) = &result {
             // A failed call rolled back; its audit entry stands on its own.
@@ -417,9 +443,13 @@ impl Toolbox {
                 approval,
                 excluded,
                 summary,
+                resolved,
             } => {
-                self.park(&mut tx, actor, call, key, approval, excluded, summary, now)
-                    .await?
+                let args = resolved.unwrap_or_else(|| call.args_json());
+                self.park(
+                    &mut tx, actor, call, &args, key, approval, excluded, summary, now,
+                )
+                .await?
             }
             done => done,
         };
@@ -435,6 +465,9 @@ impl Toolbox {
             Outcome::Pending { code, .. } => {
                 ("pending", format!("waiting for confirmation {code}"))
             }
+            _ if call.personal_output() => {
+                ("ok", "done (answer withheld: personal data)".to_string())
+            }
             other => ("ok", first_line(other.text())),
         };
         let entry = audit::NewEntry {
@@ -442,7 +475,7 @@ impl Toolbox {
             role: actor.role.as_str(),
             channel: actor.channel.as_str(),
             tool: call.name(),
-            args: &call.args_json().to_string(),
+            args: &call.audit_json().to_string(),
             outcome: audit_outcome,
             detail: &detail,
             idempotency_key: Some(key),
@@ -453,16 +486,11 @@ impl Toolbox {
     }
 
     /// Records a refusal made before any tool call could be built (a forbidden command):
-    /// the same single `denied` entry a refused tool call leaves.
-    pub async fn record_denied(
-        &self,
-        actor: &Actor,
-        command: &str,
-        text: &str,
-    ) -> Result<(), ToolError> {
+    /// the same single `denied` entry a refused tool call leaves. Only the command's name is
+    /// kept: its arguments were never read.
+    pub async fn record_denied(&self, actor: &Actor, command: &str) -> Result<(), ToolError> {
         let mut conn = self.store.pool().acquire().await?;
-        let args = serde_json::json!({ "command": text.chars().take(200).collect::<String>() })
-            .to_string();
+        let args = serde_json::json!({ "command": format!("/{command}") }).to_string();
         let entry = audit::NewEntry {
             actor: &actor.label(),
             role: actor.role.as_str(),
@@ -495,7 +523,7 @@ impl Toolbox {
             role: actor.role.as_str(),
             channel: actor.channel.as_str(),
             tool: call.name(),
-            args: &call.args_json().to_string(),
+            args: &call.audit_json().to_string(),
             outcome: "replayed",
             detail: "duplicate delivery: answered from the first call, nothing done again",
             idempotency_key: Some(key),
@@ -510,6 +538,7 @@ impl Toolbox {
         conn: &mut AnyConnection,
         actor: &Actor,
         call: &ToolCall,
+        args: &serde_json::Value,
         key: &str,
         approval: Approval,
         excluded: Option<String>,
@@ -521,7 +550,7 @@ impl Toolbox {
         let pending = Pending {
             code: code.clone(),
             tool: call.name().to_string(),
-            args: call.args_json().to_string(),
+            args: args.to_string(),
             requested_by: actor.label(),
             requester_role: actor.role.as_str().to_string(),
             approval: approval.as_str().to_string(),

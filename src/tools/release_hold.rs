@@ -34,6 +34,7 @@ impl Tool for ReleaseHold {
         let me = run.actor.label();
         if run.approved.is_none() && run.actor.role != Role::Admin && hold.placed_by == me {
             return Ok(Outcome::NeedsApproval {
+                resolved: None,
                 approval: Approval::SecondPerson,
                 excluded: Some(hold.placed_by.clone()),
                 summary: format!(

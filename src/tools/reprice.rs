@@ -70,6 +70,7 @@ impl Tool for Reprice {
         let limit = run.config.pricing.max_change_percent;
         if run.approved.is_none() && change_pct > limit as f64 {
             return Ok(Outcome::NeedsApproval {
+                resolved: None,
                 approval: Approval::SecondPerson,
                 excluded: None,
                 summary: format!(

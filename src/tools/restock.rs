@@ -47,6 +47,7 @@ impl Tool for Restock {
         };
         if run.approved.is_none() && quantity > run.config.restock.confirm_above {
             return Ok(Outcome::NeedsApproval {
+                resolved: None,
                 approval: Approval::Requester,
                 excluded: None,
                 summary: format!(

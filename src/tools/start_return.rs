@@ -29,6 +29,11 @@ impl Tool for StartReturn {
     const RULE: Rule = Rule::OwnerOrStaff;
     const EFFECT: bool = true;
 
+    /// A customer's free-text reason may name people or places: the log keeps its length.
+    fn audit_args(&self) -> serde_json::Value {
+        json!({"order_id": self.order_id, "reason_chars": self.reason_chars()})
+    }
+
     async fn run(&self, run: &mut Run<'_>) -> Result<Outcome, ToolError> {
         let why = reason(&self.reason)?;
         let order = visible_order(run, self.order_id).await?;
@@ -70,5 +75,11 @@ impl Tool for StartReturn {
             ),
             json!({"return_id": id, "order_id": order.id}),
         ))
+    }
+}
+
+impl StartReturn {
+    fn reason_chars(&self) -> usize {
+        self.reason.chars().count()
     }
 }

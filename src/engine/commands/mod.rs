@@ -10,10 +10,12 @@ mod audit;
 mod cancel;
 mod confirm;
 mod digest;
+mod forgetme;
 mod fraud;
 mod help;
 mod hold;
 mod incident;
+mod mydata;
 mod order;
 mod orders;
 mod prices;
@@ -63,6 +65,8 @@ pub const COMMANDS: &[&CommandSpec] = &[
     &return_::SPEC,
     &stock::SPEC,
     &search::SPEC,
+    &mydata::SPEC,
+    &forgetme::SPEC,
     &restock::SPEC,
     &reprice::SPEC,
     &hold::SPEC,
