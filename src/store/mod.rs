@@ -11,7 +11,10 @@ pub mod confirmations;
 pub mod conversations;
 pub mod customers;
 pub mod effects;
+pub mod handoffs;
+pub mod link_attempts;
 pub mod orders;
+pub mod presence;
 pub mod staff;
 
 use std::time::Duration;
@@ -167,6 +170,8 @@ const ID_TABLES: &[&str] = &[
     "conversations",
     "messages",
     "audit_log",
+    "handoffs",
+    "link_attempts",
 ];
 
 fn ensure_sqlite_dir(url: &str) -> Result<()> {

@@ -9,10 +9,16 @@ mod args;
 mod audit;
 mod cancel;
 mod confirm;
+mod handback;
 mod help;
+mod history;
 mod hold;
+mod human;
+mod link;
+mod menu;
 mod order;
 mod orders;
+mod queue;
 mod release;
 mod reprice;
 mod restock;
@@ -24,6 +30,7 @@ mod stock;
 mod whoami;
 
 pub use args::Args;
+pub use menu::menu;
 
 use crate::policy::{Role, Rule};
 use crate::tools::ToolCall;
@@ -35,6 +42,19 @@ pub enum Command {
     Help,
     WhoAmI,
     Tool(ToolCall),
+    /// Prove the account belongs to the customer of an order.
+    Link {
+        order_id: i64,
+        proof: String,
+    },
+    /// Hand the conversation to a person.
+    Human,
+    /// Give a handed-off conversation back to the bot: the one in this thread, or by number.
+    Handback(Option<i64>),
+    /// A customer's history, by number, email or `channel:account`.
+    History(String),
+    /// Handoffs waiting for a person.
+    Queue,
 }
 
 /// One chat command.
@@ -52,6 +72,8 @@ pub const COMMANDS: &[&CommandSpec] = &[
     &start::SPEC,
     &help::SPEC,
     &whoami::SPEC,
+    &link::SPEC,
+    &human::SPEC,
     &orders::SPEC,
     &order::SPEC,
     &cancel::SPEC,
@@ -64,6 +86,9 @@ pub const COMMANDS: &[&CommandSpec] = &[
     &hold::SPEC,
     &release::SPEC,
     &confirm::SPEC,
+    &queue::SPEC,
+    &history::SPEC,
+    &handback::SPEC,
     &audit::SPEC,
     &staff::SPEC,
 ];
