@@ -121,11 +121,13 @@ async fn staff_use_slash_commands_and_text_commands_in_the_staff_channel() {
     );
     let refused = response(&dc, &token, "the stranger's /reprice").await;
     assert!(refused.contains("not available"), "{refused}");
-    assert_eq!(
-        dc.read(|s| s.in_channel(STAFF_CHANNEL).len()),
-        1,
-        "no answer to chatter"
-    );
+    let posts: Vec<String> = dc.read(|s| {
+        s.in_channel(STAFF_CHANNEL)
+            .iter()
+            .map(|p| p.content().to_string())
+            .collect()
+    });
+    assert_eq!(posts.len(), 1, "no answer to chatter: {posts:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

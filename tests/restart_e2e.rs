@@ -98,7 +98,10 @@ async fn each_update_is_handled_once_across_sigkill_and_restart() {
     })
     .await;
     let texts = tg.texts_to(7001);
-    println!("Ann's chat after the first restart: {texts:?}");
+    println!(
+        "update {first} was delivered {} times; Ann's chat after the first restart: {texts:?}",
+        tg.read(|s| s.deliveries[&first])
+    );
     assert_eq!(texts.len(), 1, "exactly one reply");
     assert!(texts[0].contains("cancelled"), "{}", texts[0]);
 
@@ -117,7 +120,10 @@ async fn each_update_is_handled_once_across_sigkill_and_restart() {
     })
     .await;
     let texts = tg.texts_to(7001);
-    println!("Ann's chat after the second restart: {texts:?}");
+    println!(
+        "update {second} was delivered {} times; Ann's chat after the second restart: {texts:?}",
+        tg.read(|s| s.deliveries[&second])
+    );
     assert!(
         texts[1].contains("#1010") && texts[1].contains("cancelled"),
         "{}",
@@ -156,6 +162,9 @@ async fn each_update_is_handled_once_across_sigkill_and_restart() {
     );
 
     let log = std::fs::read_to_string(&log).unwrap();
+    for line in log.lines().filter(|l| l.contains("started")) {
+        println!("serve: {line}");
+    }
     assert!(
         log.contains("started: @demo_shop_bot, long polling"),
         "{log}"

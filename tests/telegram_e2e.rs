@@ -119,7 +119,12 @@ async fn buttons_are_inline_keyboards_and_presses_are_commands() {
     let _channels = running(&shop, shop.engine.clone(), &config(&tg)).await;
 
     tg.say(7001, "what is this shop?", "en");
-    nth_reply(&tg, 7001, 1).await;
+    tg.wait_for("the offer of a person", |s| {
+        s.to_chat(7001)
+            .first()
+            .is_some_and(|m| !m.buttons().is_empty())
+    })
+    .await;
     let offer = tg.read(|s| s.to_chat(7001)[0].clone());
     assert_eq!(offer.buttons(), ["/human"]);
 
@@ -134,7 +139,12 @@ async fn buttons_are_inline_keyboards_and_presses_are_commands() {
     // Staff linked on Telegram (alice is 9001) get the store commands, with confirmations
     // as buttons.
     tg.say(9001, "/reprice SKU-A 30.00 \"supplier price rise\"", "en");
-    nth_reply(&tg, 9001, 1).await;
+    tg.wait_for("the confirmation button", |s| {
+        s.to_chat(9001)
+            .first()
+            .is_some_and(|m| !m.buttons().is_empty())
+    })
+    .await;
     let pending = tg.read(|s| s.to_chat(9001)[0].clone());
     let confirm = pending.buttons();
     assert_eq!(confirm.len(), 1);
@@ -176,10 +186,7 @@ async fn answers_stream_by_edits_through_retry_after_and_not_modified() {
     assert!(full.starts_with(&shown.texts[0]) && shown.texts[0].len() < full.len());
     assert_eq!(tg.sent_to(7001), 1, "one message, edited in place");
     let edits = tg.read(|s| s.count("editmessagetext"));
-    assert!(
-        edits >= shown.texts.len() + 1,
-        "the failed edits were made too"
-    );
+    assert!(edits > shown.texts.len(), "the failed edits were made too");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

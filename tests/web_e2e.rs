@@ -165,7 +165,7 @@ async fn bad_frames_get_clear_errors_or_a_clean_close() {
     let addr = serve(shop.engine.clone(), &shop.engine, &config()).await;
     let mut c = Client::connect(addr).await;
 
-    let mut error = async |c: &mut Client, frame: Message| {
+    let error = async |c: &mut Client, frame: Message| {
         c.ws.send(frame).await.unwrap();
         let e = c.expect("error").await;
         e["code"].as_str().unwrap().to_string()
@@ -389,6 +389,9 @@ async fn chromium_types_a_question_and_watches_the_answer_stream_in() {
     browser.screenshot(&shot).await;
     println!("screenshot of /chat: {}", shot.display());
 
+    // The demo shop page, as a new visitor: the widget in the corner answers a command.
+    browser.open(&format!("http://{addr}/")).await;
+    browser.eval("localStorage.clear(); true").await;
     browser.open(&format!("http://{addr}/")).await;
     browser
         .wait_for(
@@ -397,12 +400,15 @@ async fn chromium_types_a_question_and_watches_the_answer_stream_in() {
         )
         .await;
     browser
-        .eval("document.querySelector('.sd-toggle').click(); true")
+        .eval(
+            "(() => { document.querySelector('.sd-toggle').click(); const i = document.querySelector('.sd-input'); \
+             i.value = '/stock SKU-A'; document.querySelector('.sd-form').requestSubmit(); return true; })()",
+        )
         .await;
     browser
         .wait_for(
-            "the conversation resumed",
-            "document.querySelectorAll('.sd-user').length >= 1",
+            "the stock answer",
+            "document.querySelector('.sd-bot.sd-done')?.textContent.includes('in stock') === true",
         )
         .await;
     let shop_shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-shop.png");

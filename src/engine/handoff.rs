@@ -594,7 +594,11 @@ fn quote_history(history: &[HistoryMessage], who: &str, with_channel: bool) -> S
         };
         let line: String = m
             .text
-            .replace('\n', " / ")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" / ")
             .chars()
             .take(QUOTE_CHARS)
             .collect();

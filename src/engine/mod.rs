@@ -12,6 +12,7 @@
 
 mod approvals;
 pub mod commands;
+mod delivery;
 pub mod handoff;
 pub mod identity;
 pub mod limits;
@@ -44,6 +45,7 @@ pub struct Engine {
     instance: String,
     outboxes: Outboxes,
     limits: Limits,
+    deliveries: delivery::Deliveries,
 }
 
 /// The answer to one turn before it is streamed. Empty text and no buttons: nothing to say.
@@ -81,6 +83,7 @@ impl Engine {
             instance,
             outboxes: Outboxes::default(),
             limits,
+            deliveries: delivery::Deliveries::default(),
         }
     }
 
@@ -376,7 +379,14 @@ impl Engine {
 #[async_trait]
 impl Handler for Engine {
     async fn handle(&self, inbound: Inbound) -> Reply {
-        match self.turn(&inbound).await {
+        let claim = match &inbound.event_id {
+            Some(event) => match self.deliveries.claim(inbound.identity.channel, event) {
+                Some(claim) => Some(claim),
+                None => return Reply::Duplicate,
+            },
+            None => None,
+        };
+        let reply = match self.turn(&inbound).await {
             Ok(Some(answer)) if answer.is_silent() => {
                 Reply::Stream(Box::pin(futures::stream::empty()))
             }
@@ -390,6 +400,10 @@ impl Handler for Engine {
                 )
             }
             Err(e) => Reply::whole(e.to_string(), Vec::new()),
+        };
+        match (reply, claim) {
+            (Reply::Stream(stream), Some(claim)) => Reply::Stream(claim.until_shown(stream)),
+            (reply, _) => reply,
         }
     }
 

@@ -56,7 +56,7 @@ impl Posted {
 }
 
 #[derive(Default)]
-pub struct State {
+pub struct Seen {
     next_id: u64,
     pub posted: Vec<Posted>,
     /// (thread id, parent channel, name)
@@ -73,11 +73,12 @@ pub struct State {
     seq: u64,
 }
 
-impl State {
+impl Seen {
+    /// Messages the bot posted in `channel` (not interaction responses).
     pub fn in_channel(&self, channel: u64) -> Vec<&Posted> {
         self.posted
             .iter()
-            .filter(|p| p.channel == channel)
+            .filter(|p| p.channel == channel && p.interaction.is_none())
             .collect()
     }
 
@@ -89,7 +90,7 @@ impl State {
 }
 
 struct Shared {
-    state: Mutex<State>,
+    state: Mutex<Seen>,
     changed: Notify,
     base: Mutex<String>,
 }
@@ -103,9 +104,9 @@ pub struct FakeDiscord {
 impl FakeDiscord {
     pub async fn start() -> FakeDiscord {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
+            state: Mutex::new(Seen {
                 next_id: 100_000,
-                ..State::default()
+                ..Seen::default()
             }),
             changed: Notify::new(),
             base: Mutex::new(String::new()),
@@ -155,12 +156,12 @@ impl FakeDiscord {
         }
     }
 
-    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+    pub fn read<T>(&self, f: impl FnOnce(&Seen) -> T) -> T {
         f(&self.shared.state.lock().unwrap())
     }
 
     /// Waits until `cond` holds, or fails the test with what the fake saw.
-    pub async fn wait_for(&self, what: &str, cond: impl Fn(&State) -> bool) {
+    pub async fn wait_for(&self, what: &str, cond: impl Fn(&Seen) -> bool) {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let notified = self.shared.changed.notified();
@@ -297,7 +298,7 @@ fn channel_json(id: u64, parent: Option<u64>, name: &str) -> Value {
     c
 }
 
-fn changed<T>(shared: &Shared, f: impl FnOnce(&mut State) -> T) -> T {
+fn changed<T>(shared: &Shared, f: impl FnOnce(&mut Seen) -> T) -> T {
     let out = f(&mut shared.state.lock().unwrap());
     shared.changed.notify_waiters();
     out
@@ -396,7 +397,7 @@ async fn get_channel(State(shared): State<Arc<Shared>>, Path(channel): Path<u64>
     }
 }
 
-fn post(shared: &Shared, channel: u64, body: &Value, interaction: Option<String>) -> Posted {
+fn record_post(shared: &Shared, channel: u64, body: &Value, interaction: Option<String>) -> Posted {
     changed(shared, |s| {
         s.next_id += 1;
         let posted = Posted {
@@ -441,7 +442,7 @@ async fn create_message(
     Path(channel): Path<u64>,
     Json(body): Json<Value>,
 ) -> Response {
-    reply(&post(&shared, channel, &body, None))
+    reply(&record_post(&shared, channel, &body, None))
 }
 
 async fn edit_message(
@@ -495,7 +496,7 @@ async fn edit_original(
         Some(p) => p,
         None => {
             let channel = interaction_channel(&shared, &token);
-            post(&shared, channel, &body, Some(token))
+            record_post(&shared, channel, &body, Some(token))
         }
     };
     reply(&p)
@@ -515,7 +516,7 @@ async fn create_followup(
     Json(body): Json<Value>,
 ) -> Response {
     let channel = interaction_channel(&shared, &token);
-    reply(&post(
+    reply(&record_post(
         &shared,
         channel,
         &body,

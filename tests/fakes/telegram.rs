@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
@@ -64,7 +64,7 @@ struct Failure {
 }
 
 #[derive(Default)]
-pub struct State {
+pub struct Seen {
     next_update: i64,
     next_message: i64,
     /// Updates Telegram still holds: not yet confirmed by a higher offset.
@@ -87,7 +87,7 @@ pub struct State {
     pub webhook: Option<String>,
 }
 
-impl State {
+impl Seen {
     pub fn to_chat(&self, chat: i64) -> Vec<&Sent> {
         self.sent.iter().filter(|m| m.chat == chat).collect()
     }
@@ -102,7 +102,7 @@ impl State {
 }
 
 struct Shared {
-    state: Mutex<State>,
+    state: Mutex<Seen>,
     changed: Notify,
 }
 
@@ -115,10 +115,10 @@ pub struct FakeTelegram {
 impl FakeTelegram {
     pub async fn start() -> FakeTelegram {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
+            state: Mutex::new(Seen {
                 next_update: 1000,
                 next_message: 1,
-                ..State::default()
+                ..Seen::default()
             }),
             changed: Notify::new(),
         });
@@ -132,12 +132,12 @@ impl FakeTelegram {
         }
     }
 
-    fn update(&self, f: impl FnOnce(&mut State)) {
+    fn update(&self, f: impl FnOnce(&mut Seen)) {
         f(&mut self.shared.state.lock().unwrap());
         self.shared.changed.notify_waiters();
     }
 
-    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+    pub fn read<T>(&self, f: impl FnOnce(&Seen) -> T) -> T {
         f(&self.shared.state.lock().unwrap())
     }
 
@@ -216,7 +216,7 @@ impl FakeTelegram {
     }
 
     /// Waits until `cond` holds, or fails the test with what the fake saw.
-    pub async fn wait_for(&self, what: &str, cond: impl Fn(&State) -> bool) {
+    pub async fn wait_for(&self, what: &str, cond: impl Fn(&Seen) -> bool) {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let notified = self.shared.changed.notified();
@@ -257,19 +257,14 @@ impl FakeTelegram {
 async fn call(
     State(shared): State<Arc<Shared>>,
     Path((bot, method)): Path<(String, String)>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     if bot != format!("bot{TOKEN}") {
         return error(401, "Unauthorized", None);
     }
     let method = method.to_lowercase();
-    let params: Value = if body.is_empty() {
-        json!({})
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(_) => return error(400, "Bad Request: invalid JSON", None),
-        }
+    let Some(params) = params(request).await else {
+        return error(400, "Bad Request: invalid request body", None);
     };
     let injected = {
         let mut s = shared.state.lock().unwrap();
@@ -302,7 +297,33 @@ async fn call(
     }
 }
 
-fn queue(s: &mut State, id: i64, update: Value) {
+/// A method's parameters: Telegram takes JSON or a multipart form (teloxide sends
+/// setWebhook as a form, since it can carry a certificate file).
+async fn params(request: Request) -> Option<Value> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let mut form = Multipart::from_request(request, &()).await.ok()?;
+        let mut params = serde_json::Map::new();
+        while let Ok(Some(field)) = form.next_field().await {
+            let name = field.name()?.to_string();
+            let text = field.text().await.ok()?;
+            let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            params.insert(name, value);
+        }
+        return Some(Value::Object(params));
+    }
+    let body = Bytes::from_request(request, &()).await.ok()?;
+    if body.is_empty() {
+        return Some(json!({}));
+    }
+    serde_json::from_slice(&body).ok()
+}
+
+fn queue(s: &mut Seen, id: i64, update: Value) {
     s.all.push((id, update.clone()));
     s.pending.push((id, update));
 }
@@ -310,20 +331,26 @@ fn queue(s: &mut State, id: i64, update: Value) {
 async fn get_updates(shared: &Shared, params: &Value) -> Response {
     let offset = params["offset"].as_i64();
     let timeout = Duration::from_secs(params["timeout"].as_u64().unwrap_or(0));
-    {
+    let hold = {
         let mut s = shared.state.lock().unwrap();
-        if let Some(offset) = offset {
-            let confirms_held = s
-                .hold_acks_above
-                .is_some_and(|held| s.pending.iter().any(|(id, _)| *id >= held && *id < offset));
-            if confirms_held {
-                s.held_acks += 1;
-                drop(s);
-                shared.changed.notify_waiters();
-                return std::future::pending().await;
+        match offset {
+            Some(offset) => {
+                let confirms_held = s.hold_acks_above.is_some_and(|held| {
+                    s.pending.iter().any(|(id, _)| *id >= held && *id < offset)
+                });
+                if confirms_held {
+                    s.held_acks += 1;
+                } else {
+                    s.pending.retain(|(id, _)| *id >= offset);
+                }
+                confirms_held
             }
-            s.pending.retain(|(id, _)| *id >= offset);
+            None => false,
         }
+    };
+    if hold {
+        shared.changed.notify_waiters();
+        return std::future::pending().await;
     }
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
@@ -354,14 +381,16 @@ async fn send_message(shared: &Shared, params: &Value) -> Response {
     let Some(chat) = params["chat_id"].as_i64() else {
         return error(400, "Bad Request: chat not found", None);
     };
-    {
+    let hold = {
         let mut s = shared.state.lock().unwrap();
         if s.hold_sends {
             s.held_sends += 1;
-            drop(s);
-            shared.changed.notify_waiters();
-            return std::future::pending().await;
         }
+        s.hold_sends
+    };
+    if hold {
+        shared.changed.notify_waiters();
+        return std::future::pending().await;
     }
     let sent = {
         let mut s = shared.state.lock().unwrap();

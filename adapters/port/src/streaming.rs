@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
 use crate::{Button, ReplyChunk};
@@ -122,24 +122,29 @@ pub async fn show<C: EditableChat>(
         } else {
             reply.next().await
         };
-        match next {
-            Some(ReplyChunk::Text { text }) => {
-                shown.text.push_str(&text);
-                current.text.push_str(&text);
-                while current.text.chars().count() > pace.max_chars {
-                    let rest = split_off_overflow(&mut current.text, pace.max_chars);
-                    current.update(chat, &[], &mut shown).await?;
-                    current = Current {
-                        text: rest,
-                        ..Current::new()
-                    };
+        let Some(chunk) = next else {
+            break;
+        };
+        absorb(chat, chunk, &mut current, &mut buttons, &mut shown, pace).await?;
+        // Whatever else is ready goes into the same update, so a reply that is complete at
+        // once (a command's answer with its buttons) is a single post.
+        let mut ended = false;
+        while let Some(ready) = reply.next().now_or_never() {
+            match ready {
+                Some(chunk) => {
+                    absorb(chat, chunk, &mut current, &mut buttons, &mut shown, pace).await?
                 }
-                if current.dirty() && current.due(pace) {
-                    current.update(chat, &[], &mut shown).await?;
+                None => {
+                    ended = true;
+                    break;
                 }
             }
-            Some(ReplyChunk::Buttons { buttons: more }) => buttons.extend(more),
-            None => break,
+        }
+        if ended {
+            break;
+        }
+        if current.dirty() && current.due(pace) {
+            current.update(chat, &[], &mut shown).await?;
         }
     }
     let buttons_pending = !buttons.is_empty();
@@ -150,6 +155,34 @@ pub async fn show<C: EditableChat>(
         current.update(chat, &buttons, &mut shown).await?;
     }
     Ok(shown)
+}
+
+/// Adds one chunk; text beyond the platform's limit closes the current message and
+/// continues in a new one.
+async fn absorb<C: EditableChat>(
+    chat: &mut C,
+    chunk: ReplyChunk,
+    current: &mut Current<C::Id>,
+    buttons: &mut Vec<Button>,
+    shown: &mut Shown,
+    pace: &Pace,
+) -> Result<(), C::Error> {
+    match chunk {
+        ReplyChunk::Text { text } => {
+            shown.text.push_str(&text);
+            current.text.push_str(&text);
+            while current.text.chars().count() > pace.max_chars {
+                let rest = split_off_overflow(&mut current.text, pace.max_chars);
+                current.update(chat, &[], shown).await?;
+                *current = Current {
+                    text: rest,
+                    ..Current::new()
+                };
+            }
+        }
+        ReplyChunk::Buttons { buttons: more } => buttons.extend(more),
+    }
+    Ok(())
 }
 
 /// Cuts `text` to at most `max` characters, preferring a line break in the last fifth, and
@@ -234,7 +267,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn fast_chunks_are_coalesced_and_buttons_come_last() {
+    async fn a_reply_complete_at_once_is_one_post_with_its_buttons() {
         let chunks = vec![
             text("a"),
             text("b"),
@@ -254,9 +287,8 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(shown.updates, 2);
-        assert_eq!(chat.ops[0], ("post".into(), 0, "a|0".into()));
-        assert_eq!(chat.ops[1], ("edit".into(), 0, "abc|1".into()));
+        assert_eq!(shown.updates, 1);
+        assert_eq!(chat.ops, vec![("post".into(), 0, "abc|1".into())]);
     }
 
     #[tokio::test(start_paused = true)]
