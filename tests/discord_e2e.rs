@@ -328,3 +328,50 @@ async fn with_staff_online_the_customer_is_told_a_person_is_coming() {
         intro.content()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_answers_reach_a_web_visitor_live() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let shop = shop().await;
+    let dc = FakeDiscord::start().await;
+    let mut config = config(&dc);
+    config.web.enabled = true;
+    let channels = running(&shop, &config, &dc).await;
+    let addr = fakes::serve(channels.router).await;
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/chat/ws"))
+        .await
+        .unwrap();
+    let (mut sink, mut stream) = ws.split();
+    let mut next = async || loop {
+        let Some(Ok(Message::Text(t))) = stream.next().await else {
+            panic!("the socket closed");
+        };
+        let frame: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+        if frame["type"] != "typing" && frame["type"] != "token" {
+            return frame;
+        }
+    };
+    let frame = |frame: serde_json::Value| Message::Text(frame.to_string().into());
+
+    sink.send(frame(serde_json::json!({"type": "hello"})))
+        .await
+        .unwrap();
+    assert_eq!(next().await["type"], "welcome");
+    sink.send(frame(
+        serde_json::json!({"type": "message", "id": "h", "text": "/human"}),
+    ))
+    .await
+    .unwrap();
+    let told = next().await;
+    assert!(told["text"].as_str().unwrap().contains("queue"), "{told}");
+
+    dc.wait_for("the visitor's thread", |s| !s.threads.is_empty())
+        .await;
+    let thread = dc.read(|s| s.threads[0].0);
+    dc.message(ALICE, "alice", thread, "Hello! How can I help?");
+    let pushed = next().await;
+    assert_eq!(pushed["type"], "message");
+    assert_eq!(pushed["text"], "alice (store team): Hello! How can I help?");
+}

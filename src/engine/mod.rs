@@ -159,6 +159,8 @@ impl Engine {
             },
         };
         let answer = match queue_first {
+            // /queue itself: the answer already is the queue.
+            Some(queue) if answer.text.starts_with(&queue) => answer,
             Some(queue) if answer.is_silent() => Answer::text(queue),
             Some(queue) => Answer {
                 text: format!("{queue}\n\n{}", answer.text),

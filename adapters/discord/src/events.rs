@@ -6,15 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use serenity::all::{
     ChannelId, Command, Context, CreateInteractionResponse, CreateInteractionResponseMessage,
     EventHandler, Interaction, InteractionId, Message, Ready, User,
 };
 use serenity::builder::Builder;
+use shopdesk_port::streaming::signal_if_slow;
 use shopdesk_port::{Channel, CommandInfo, Handler, Identity, Inbound, Reply};
 
 use crate::reply::{self, ChannelChat, InteractionChat};
 use crate::{StaffThreads, commands};
+
+/// How long a message waits for its answer before the channel shows "typing…".
+const TYPING_AFTER: Duration = Duration::from_millis(250);
 
 pub struct Events {
     pub handler: Arc<dyn Handler>,
@@ -44,14 +49,25 @@ impl EventHandler for Events {
         let Some(text) = self.text_for_engine(&ctx, &msg).await else {
             return;
         };
-        if let Err(e) = msg.channel_id.broadcast_typing(&ctx.http).await {
-            tracing::debug!(error = %e, "typing indicator failed");
-        }
         let inbound = inbound(&msg.author, msg.channel_id, msg.id.to_string(), text);
         let event = msg.id.to_string();
-        let Reply::Stream(stream) = self.handler.handle(inbound).await else {
+        let typing = || async {
+            if let Err(e) = msg.channel_id.broadcast_typing(&ctx.http).await {
+                tracing::debug!(error = %e, "typing indicator failed");
+            }
+        };
+        let handling = self.handler.handle(inbound);
+        let Reply::Stream(stream) = signal_if_slow(handling, TYPING_AFTER, typing()).await else {
             return;
         };
+        let mut stream = stream.peekable();
+        signal_if_slow(
+            std::pin::Pin::new(&mut stream).peek(),
+            TYPING_AFTER,
+            typing(),
+        )
+        .await;
+        let stream = stream.boxed();
         let mut chat = ChannelChat {
             http: ctx.http.clone(),
             channel: msg.channel_id,

@@ -185,6 +185,24 @@ async fn absorb<C: EditableChat>(
     Ok(())
 }
 
+/// Awaits `work`, calling `signal` once if it is still running after `after`: a typing
+/// indicator that shows only while the user would otherwise wait in silence, and never
+/// for a reply that turns out to be empty (a conversation a person has taken over).
+pub async fn signal_if_slow<T>(
+    work: impl Future<Output = T>,
+    after: Duration,
+    signal: impl Future<Output = ()>,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    match tokio::time::timeout(after, &mut work).await {
+        Ok(done) => done,
+        Err(_) => {
+            signal.await;
+            work.await
+        }
+    }
+}
+
 /// Cuts `text` to at most `max` characters, preferring a line break in the last fifth, and
 /// returns what was cut off.
 fn split_off_overflow(text: &mut String, max: usize) -> String {
@@ -289,6 +307,26 @@ mod tests {
         .unwrap();
         assert_eq!(shown.updates, 1);
         assert_eq!(chat.ops, vec![("post".into(), 0, "abc|1".into())]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_signal_comes_only_when_the_work_is_slow() {
+        let signals = std::sync::atomic::AtomicUsize::new(0);
+        let signal = || async {
+            signals.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        };
+        let quick = signal_if_slow(async { 1 }, Duration::from_millis(100), signal()).await;
+        let slow = signal_if_slow(
+            async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                2
+            },
+            Duration::from_millis(100),
+            signal(),
+        )
+        .await;
+        assert_eq!((quick, slow), (1, 2));
+        assert_eq!(signals.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,11 +1,19 @@
 //! One update, start to finish: to the engine, the reply shown in the chat, the delivery
 //! confirmed to the engine. Polling and the webhook both come through here.
 
+use std::time::Duration;
+
+use futures::StreamExt;
+use shopdesk_port::streaming::signal_if_slow;
 use shopdesk_port::{Channel, Reply};
+use teloxide::Bot;
 use teloxide::requests::Requester;
-use teloxide::types::{CallbackQueryId, ChatAction, Update};
+use teloxide::types::{CallbackQueryId, ChatAction, ChatId, Update};
 
 use crate::{Context, reply, updates};
+
+/// How long the user waits before the chat shows "typing…".
+const TYPING_AFTER: Duration = Duration::from_millis(250);
 
 pub async fn handle_update(ctx: &Context, update: &Update) {
     let Some(incoming) = updates::incoming(update) else {
@@ -21,17 +29,20 @@ pub async fn handle_update(ctx: &Context, update: &Update) {
             tracing::debug!(error = %e, "answerCallbackQuery failed");
         }
     }
-    if let Err(e) = ctx
-        .bot
-        .send_chat_action(incoming.chat, ChatAction::Typing)
-        .await
-    {
-        tracing::debug!(error = %e, "sendChatAction failed");
-    }
     let event_id = incoming.inbound.event_id.clone();
-    let Reply::Stream(stream) = ctx.handler.handle(incoming.inbound).await else {
+    let handling = ctx.handler.handle(incoming.inbound);
+    let typing = || typing(&ctx.bot, incoming.chat);
+    let Reply::Stream(stream) = signal_if_slow(handling, TYPING_AFTER, typing()).await else {
         return;
     };
+    let mut stream = stream.peekable();
+    signal_if_slow(
+        std::pin::Pin::new(&mut stream).peek(),
+        TYPING_AFTER,
+        typing(),
+    )
+    .await;
+    let stream = stream.boxed();
     match reply::show(&ctx.bot, incoming.chat, stream, ctx.settings.edit_interval).await {
         Ok(updates) => {
             tracing::debug!(chat = incoming.chat.0, updates, "reply shown");
@@ -42,5 +53,11 @@ pub async fn handle_update(ctx: &Context, update: &Update) {
         Err(e) => {
             tracing::warn!(chat = incoming.chat.0, error = %e, "could not show the reply; a redelivery of the update will show it again")
         }
+    }
+}
+
+async fn typing(bot: &Bot, chat: ChatId) {
+    if let Err(e) = bot.send_chat_action(chat, ChatAction::Typing).await {
+        tracing::debug!(error = %e, "sendChatAction failed");
     }
 }
