@@ -141,4 +141,22 @@ pub async fn forget(conn: &mut AnyConnection, id: i64) -> Result<bool> {
     }
 
     Ok(true)
+pub async fn by_email(conn: &mut AnyConnection, email: &str) -> Result<Option<Customer>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, email, phone, language, contact_opt_out, created_at FROM customers WHERE LOWER(email) = LOWER($1)",
+    )
+    .bind(email.trim())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The platform accounts proven to be the customer's, as `channel:account`.
+pub async fn identities(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT channel, external_id FROM customer_identities WHERE customer_id = $1 ORDER BY channel, external_id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(c, e)| format!("{c}:{e}")).collect())
 }
