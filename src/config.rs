@@ -753,6 +753,44 @@ mod tests {
     }
 
     #[test]
+    fn channel_settings_are_checked() {
+        let e = Config::load(
+            None,
+            env(&[
+                ("SHOPDESK_TELEGRAM_TOKEN", "1:x"),
+                ("SHOPDESK_TELEGRAM_MODE", "webhook"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "telegram.webhook_url");
+        let e = Config::load(None, env(&[("SHOPDESK_TELEGRAM_MODE", "push")])).unwrap_err();
+        assert_eq!(e.key, "telegram.mode");
+        let e = Config::load(
+            None,
+            env(&[("SHOPDESK_DISCORD_STAFF_CHANNEL_ID", "#staff")]),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "discord.staff_channel_id");
+        let e = Config::load(None, env(&[("SHOPDESK_WEB_MAX_FRAME_BYTES", "10")])).unwrap_err();
+        assert_eq!(e.key, "web.max_frame_bytes");
+        let c = Config::load(
+            None,
+            env(&[
+                ("SHOPDESK_TELEGRAM_TOKEN", "1:x"),
+                ("SHOPDESK_TELEGRAM_MODE", "webhook"),
+                (
+                    "SHOPDESK_TELEGRAM_WEBHOOK_URL",
+                    "https://shop.example.com/telegram/webhook",
+                ),
+                ("SHOPDESK_TELEGRAM_WEBHOOK_SECRET", "0123456789abcdef"),
+                ("SHOPDESK_WEB_ENABLED", "false"),
+            ]),
+        )
+        .unwrap();
+        assert!(!c.web.enabled);
+    }
+
+    #[test]
     fn example_file_matches_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("shopdesk.example.toml");
         assert_eq!(

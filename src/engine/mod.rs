@@ -102,7 +102,9 @@ impl Engine {
         &self.toolbox
     }
 
-    /// Handles one message; `None` when it was a redelivery already answered or in progress.
+    /// Handles one message; `None` when it was a redelivery whose reply was already shown,
+    /// or one in progress. A redelivery whose reply never reached the user gets the stored
+    /// reply, without acting again.
     pub async fn turn(&self, inbound: &Inbound) -> Result<Option<Answer>, ResolveError> {
         let channel = inbound.identity.channel.as_str();
         let now = self.toolbox.clock.now();

@@ -13,12 +13,9 @@ pub struct Handoff {
     pub reason: String,
     pub staff_channel: Option<String>,
     pub staff_conversation: Option<String>,
-    pub claimed_by: Option<String>,
-    pub opened_at: Timestamp,
 }
 
-const COLUMNS: &str =
-    "id, conversation_id, reason, staff_channel, staff_conversation, claimed_by, opened_at";
+const COLUMNS: &str = "id, conversation_id, reason, staff_channel, staff_conversation";
 
 /// Opens a handoff; `None` when the conversation already has an open one.
 pub async fn open(

@@ -1,6 +1,7 @@
 //! Telegram updates as the engine's [`Inbound`] messages: text messages and button presses
 //! (callback queries, whose data is the command the button stands for). Other updates
-//! (edits, channel posts, inline queries) are not conversations with the store.
+//! (edits, channel posts, inline queries) and group chatter that is not a command are not
+//! conversations with the store.
 
 use shopdesk_port::{Channel, Identity, Inbound};
 use teloxide::types::{ChatId, Update, UpdateKind, User};
@@ -23,6 +24,10 @@ pub fn incoming(update: &Update) -> Option<Incoming> {
                 .text()
                 .or_else(|| message.caption())
                 .unwrap_or_default();
+            // In a group the bot reads only what is addressed to it: commands.
+            if !message.chat.is_private() && !text.starts_with('/') {
+                return None;
+            }
             Some(Incoming {
                 inbound: inbound(from, message.chat.id, text, event_id),
                 chat: message.chat.id,
