@@ -15,9 +15,9 @@ pub mod commands;
 mod delivery;
 pub mod handoff;
 pub mod identity;
-pub mod notices;
 pub mod limits;
 mod linking;
+pub mod notices;
 pub mod outboxes;
 pub mod replies;
 pub mod triggers;
@@ -149,7 +149,7 @@ impl Engine {
         let queue_first = self.staff_arrival(&mut conn, &actor, now).await?;
         drop(conn);
 
-        let mut answer = match text.problem {
+        let answer = match text.problem {
             Some(problem) => Answer::text(problem),
             None => match self
                 .relay(&actor, &conversation, &text.stored, inbound)
@@ -162,7 +162,7 @@ impl Engine {
                 }
             },
         };
-        let answer = match queue_first {
+        let mut answer = match queue_first {
             // /queue itself: the answer already is the queue.
             Some(queue) if answer.text.starts_with(&queue) => answer,
             Some(queue) if answer.is_silent() => Answer::text(queue),
@@ -175,14 +175,8 @@ impl Engine {
         let mut conn = self.store().pool().acquire().await?;
         let notices = notices::take_unseen(&mut conn, &actor, &conversation, now).await?;
         drop(conn);
-        if !notices.is_empty() {
-            answer.text = format!(
-                "📢 {}
-
-{}",
-                notices.join("\n📢 "),
-                answer.text
-            );
+        if !notices.is_empty() && !answer.is_silent() {
+            answer.text = format!("📢 {}\n\n{}", notices.join("\n📢 "), answer.text);
         }
 
         let mut conn = self.store().pool().acquire().await?;

@@ -93,11 +93,12 @@ async fn build_fixture_template() -> String {
     let mut admin = sqlx::AnyConnection::connect(&postgres_admin_url())
         .await
         .unwrap();
-    let stale: Vec<(String,)> =
-        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'shopdesk_tpl_%'")
-            .fetch_all(&mut admin)
-            .await
-            .unwrap();
+    let stale: Vec<(String,)> = sqlx::query_as(
+        "SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE 'shopdesk_tpl_%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
     for (name,) in stale {
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {name}"
