@@ -27,6 +27,12 @@ pub struct Config {
     pub confirmations: Confirmations,
     pub fraud: Fraud,
     pub incidents: Incidents,
+    pub telegram: Telegram,
+    pub discord: Discord,
+    pub web: Web,
+    pub limits: Limits,
+    pub handoff: Handoff,
+    pub linking: Linking,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -96,6 +102,159 @@ impl Default for Incidents {
     }
 }
 
+/// The Telegram channel (customers). Started when `token` is set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Telegram {
+    /// The bot token from @BotFather; empty: the channel is not started.
+    pub token: String,
+    /// `polling` (long polling, the default) or `webhook`.
+    pub mode: String,
+    /// The Bot API server; tests point it at a local fake.
+    pub api_url: String,
+    /// Webhook mode: the public HTTPS URL Telegram posts updates to (it must reach
+    /// `/telegram/webhook` on http.listen).
+    pub webhook_url: String,
+    /// Webhook mode: the secret Telegram sends with each update, so nobody else can post.
+    pub webhook_secret: String,
+    /// Seconds a long poll waits for updates (under the HTTP client's 17-second timeout).
+    pub poll_timeout_secs: i64,
+    /// Shortest time between two edits of a streamed reply (Telegram allows about one
+    /// message update per second per chat).
+    pub edit_interval_ms: i64,
+}
+
+/// The Discord channel (staff). Started when `token` is set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Discord {
+    /// The bot token; empty: the channel is not started.
+    pub token: String,
+    /// The application id for slash commands; empty: learnt from the gateway at start.
+    pub application_id: String,
+    /// The channel where staff type commands as text and where handoff threads open.
+    pub staff_channel_id: String,
+    /// The REST API origin; empty: discord.com. Tests point it at a local fake, whose
+    /// /api/v10/gateway answer also names the gateway to connect to.
+    pub api_url: String,
+    /// Shortest time between two edits of a streamed reply.
+    pub edit_interval_ms: i64,
+}
+
+/// The web chat: a WebSocket at /chat/ws, the widget at /chat, a demo shop page at /.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Web {
+    pub enabled: bool,
+    /// Signs resume tokens. Empty: a random secret per start (visitors cannot resume a
+    /// conversation across a restart). Use at least 32 random characters.
+    pub resume_secret: String,
+    /// Days a resume token stays valid.
+    pub resume_days: i64,
+    /// Largest WebSocket frame accepted; larger ones get an error frame.
+    pub max_frame_bytes: i64,
+}
+
+/// Flood protection: per person and per channel, answered politely once per flood.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Messages one person may send per minute (bursts up to this many).
+    pub per_identity_per_minute: i64,
+    /// Messages one channel (all its users together) may bring per minute.
+    pub per_channel_per_minute: i64,
+}
+
+/// Handing a conversation from the bot to a person.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Handoff {
+    /// A staff member counts as online for this many minutes after their last message or
+    /// button press.
+    pub online_minutes: i64,
+    /// When nobody is online, the customer is told to expect an answer within this many hours.
+    pub expected_reply_hours: i64,
+    /// How many recent messages the staff thread opens with.
+    pub history_messages: i64,
+}
+
+/// Linking a chat account to a customer with /link <order> <email or phone>.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Linking {
+    /// Failed attempts one chat account may make per window.
+    pub max_failures: i64,
+    /// Failed attempts on one order number (from any account) per window.
+    pub max_failures_per_order: i64,
+    pub window_minutes: i64,
+}
+
+impl Default for Telegram {
+    fn default() -> Self {
+        Telegram {
+            token: String::new(),
+            mode: "polling".into(),
+            api_url: "https://api.telegram.org".into(),
+            webhook_url: String::new(),
+            webhook_secret: String::new(),
+            poll_timeout_secs: 10,
+            edit_interval_ms: 1000,
+        }
+    }
+}
+
+impl Default for Discord {
+    fn default() -> Self {
+        Discord {
+            token: String::new(),
+            application_id: String::new(),
+            staff_channel_id: String::new(),
+            api_url: String::new(),
+            edit_interval_ms: 1000,
+        }
+    }
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web {
+            enabled: true,
+            resume_secret: String::new(),
+            resume_days: 30,
+            max_frame_bytes: 16_384,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_identity_per_minute: 20,
+            per_channel_per_minute: 600,
+        }
+    }
+}
+
+impl Default for Handoff {
+    fn default() -> Self {
+        Handoff {
+            online_minutes: 15,
+            expected_reply_hours: 4,
+            history_messages: 10,
+        }
+    }
+}
+
+impl Default for Linking {
+    fn default() -> Self {
+        Linking {
+            max_failures: 5,
+            max_failures_per_order: 10,
+            window_minutes: 60,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -109,6 +268,12 @@ impl Default for Config {
             confirmations: Confirmations::default(),
             fraud: Fraud::default(),
             incidents: Incidents::default(),
+            telegram: Telegram::default(),
+            discord: Discord::default(),
+            web: Web::default(),
+            limits: Limits::default(),
+            handoff: Handoff::default(),
+            linking: Linking::default(),
         }
     }
 }
@@ -287,6 +452,7 @@ impl Config {
             "fraud.high_first_order_minor",
             self.fraud.high_first_order_minor,
         )?;
+        self.validate_channels()?;
         if self.fraud.hold_score < self.fraud.alert_score {
             return Err(ConfigError::new(
                 "fraud.hold_score",
@@ -298,6 +464,120 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+impl Config {
+    fn validate_channels(&self) -> Result<(), ConfigError> {
+        let tg = &self.telegram;
+        match tg.mode.as_str() {
+            "polling" => {}
+            "webhook" if !tg.token.is_empty() => {
+                if !tg.webhook_url.starts_with("https://") && !tg.webhook_url.starts_with("http://")
+                {
+                    return Err(ConfigError::new(
+                        "telegram.webhook_url",
+                        &tg.webhook_url,
+                        "webhook mode needs the public URL Telegram posts to, e.g. https://shop.example.com/telegram/webhook",
+                    ));
+                }
+                if tg.webhook_secret.len() < 16
+                    || !tg
+                        .webhook_secret
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    return Err(ConfigError::new(
+                        "telegram.webhook_secret",
+                        "(hidden)",
+                        "webhook mode needs a secret of 16 to 256 letters, digits, _ or -",
+                    ));
+                }
+            }
+            "webhook" => {}
+            other => {
+                return Err(ConfigError::new(
+                    "telegram.mode",
+                    other,
+                    "use polling or webhook",
+                ));
+            }
+        }
+        if !tg.api_url.starts_with("http://") && !tg.api_url.starts_with("https://") {
+            return Err(ConfigError::new(
+                "telegram.api_url",
+                &tg.api_url,
+                "use the Bot API origin, e.g. https://api.telegram.org",
+            ));
+        }
+        if !(1..=15).contains(&tg.poll_timeout_secs) {
+            return Err(ConfigError::new(
+                "telegram.poll_timeout_secs",
+                tg.poll_timeout_secs,
+                "must be from 1 to 15 (the HTTP client gives up after 17 seconds)",
+            ));
+        }
+        non_negative("telegram.edit_interval_ms", tg.edit_interval_ms)?;
+        let dc = &self.discord;
+        for (key, value) in [
+            ("discord.application_id", &dc.application_id),
+            ("discord.staff_channel_id", &dc.staff_channel_id),
+        ] {
+            if !value.is_empty() && value.parse::<u64>().map_or(true, |n| n == 0) {
+                return Err(ConfigError::new(
+                    key,
+                    value,
+                    "use the numeric id Discord shows with developer mode on",
+                ));
+            }
+        }
+        if !dc.api_url.is_empty()
+            && !dc.api_url.starts_with("http://")
+            && !dc.api_url.starts_with("https://")
+        {
+            return Err(ConfigError::new(
+                "discord.api_url",
+                &dc.api_url,
+                "leave it empty for discord.com, or give an origin such as http://127.0.0.1:9000",
+            ));
+        }
+        non_negative("discord.edit_interval_ms", dc.edit_interval_ms)?;
+        positive("web.resume_days", self.web.resume_days)?;
+        if !(1024..=1_048_576).contains(&self.web.max_frame_bytes) {
+            return Err(ConfigError::new(
+                "web.max_frame_bytes",
+                self.web.max_frame_bytes,
+                "must be from 1024 to 1048576",
+            ));
+        }
+        positive(
+            "limits.per_identity_per_minute",
+            self.limits.per_identity_per_minute,
+        )?;
+        positive(
+            "limits.per_channel_per_minute",
+            self.limits.per_channel_per_minute,
+        )?;
+        positive("handoff.online_minutes", self.handoff.online_minutes)?;
+        positive(
+            "handoff.expected_reply_hours",
+            self.handoff.expected_reply_hours,
+        )?;
+        positive("handoff.history_messages", self.handoff.history_messages)?;
+        positive("linking.max_failures", self.linking.max_failures)?;
+        positive(
+            "linking.max_failures_per_order",
+            self.linking.max_failures_per_order,
+        )?;
+        positive("linking.window_minutes", self.linking.window_minutes)
+    }
+}
+
+fn non_negative(key: &str, value: i64) -> Result<(), ConfigError> {
+    if value >= 0 {
+        Ok(())
+    } else {
+        Err(ConfigError::new(key, value, "must be 0 or more"))
     }
 }
 
@@ -470,6 +750,44 @@ mod tests {
         std::fs::write(&path, "[orders]\nreturn_windw_days = 14\n").unwrap();
         let e = Config::load(Some(&path), env(&[])).unwrap_err();
         assert!(e.fix.contains("return_windw_days"), "{e}");
+    }
+
+    #[test]
+    fn channel_settings_are_checked() {
+        let e = Config::load(
+            None,
+            env(&[
+                ("SHOPDESK_TELEGRAM_TOKEN", "1:x"),
+                ("SHOPDESK_TELEGRAM_MODE", "webhook"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "telegram.webhook_url");
+        let e = Config::load(None, env(&[("SHOPDESK_TELEGRAM_MODE", "push")])).unwrap_err();
+        assert_eq!(e.key, "telegram.mode");
+        let e = Config::load(
+            None,
+            env(&[("SHOPDESK_DISCORD_STAFF_CHANNEL_ID", "#staff")]),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "discord.staff_channel_id");
+        let e = Config::load(None, env(&[("SHOPDESK_WEB_MAX_FRAME_BYTES", "10")])).unwrap_err();
+        assert_eq!(e.key, "web.max_frame_bytes");
+        let c = Config::load(
+            None,
+            env(&[
+                ("SHOPDESK_TELEGRAM_TOKEN", "1:x"),
+                ("SHOPDESK_TELEGRAM_MODE", "webhook"),
+                (
+                    "SHOPDESK_TELEGRAM_WEBHOOK_URL",
+                    "https://shop.example.com/telegram/webhook",
+                ),
+                ("SHOPDESK_TELEGRAM_WEBHOOK_SECRET", "0123456789abcdef"),
+                ("SHOPDESK_WEB_ENABLED", "false"),
+            ]),
+        )
+        .unwrap();
+        assert!(!c.web.enabled);
     }
 
     #[test]

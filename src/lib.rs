@@ -4,6 +4,7 @@
 //! `Inbound` messages → the [`engine`] parses commands and decides what to do → [`tools`]
 //! act on the [`store`], each call checked by [`policy`] first. See docs/ARCHITECTURE.md.
 
+pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod money;
 pub mod ops;
 pub mod policy;
 pub mod seed;
+pub mod serve;
 pub mod store;
 pub mod tools;
 

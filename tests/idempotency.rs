@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::*;
 use shopdesk::config::Config;
-use shopdesk::port::{Handler, Inbound, Reply};
+use shopdesk::port::{Channel, Handler, Inbound, Reply};
 use shopdesk::store::Store;
 
 async fn purchase_orders(store: &Store) -> i64 {
@@ -138,7 +138,7 @@ async fn redelivery_after_restart_is_not_answered_again() {
         .await;
         // A new process: new engine, new instance id, same database.
         let restarted = Store::open(&shop.db.url).await.unwrap();
-        let engine = engine_for(&restarted, shop.clock.clone(), Config::default());
+        let engine = engine_for(&restarted, shop.clock.clone(), unlimited());
         let inbound = Inbound::text(alice(), "c", "/restock SKU-A 40 \"supplier delay\"")
             .with_event_id("u-100");
         assert!(matches!(engine.handle(inbound).await, Reply::Duplicate));
@@ -186,6 +186,29 @@ async fn unfinished_delivery_is_finished_after_restart_without_acting_twice() {
             1,
             "the effect did not happen twice"
         );
+        engine.delivered(Channel::Discord, "u-200").await;
+        assert!(matches!(engine.handle(inbound).await, Reply::Duplicate));
+    }
+}
+
+#[tokio::test]
+async fn a_reply_never_shown_is_sent_again_and_only_until_it_is_shown() {
+    for db in BOTH {
+        let shop = Shop::new(db).await;
+        let inbound = Inbound::text(alice(), "c", "/restock SKU-A 40 \"supplier delay\"")
+            .with_event_id("u-300");
+        // Handled, but the adapter never confirmed showing the reply (it crashed).
+        let first = shop.engine.handle(inbound.clone()).await.collect().await;
+        assert!(first.unwrap().text.contains("Purchase order PO-1"));
+        let restarted = Store::open(&shop.db.url).await.unwrap();
+        let engine = engine_for(&restarted, shop.clock.clone(), unlimited());
+        let again = engine.handle(inbound.clone()).await.collect().await;
+        assert!(
+            again.unwrap().text.contains("Purchase order PO-1"),
+            "the stored reply is shown"
+        );
+        assert_eq!(purchase_orders(&restarted).await, 1, "without acting again");
+        engine.delivered(Channel::Discord, "u-300").await;
         assert!(matches!(engine.handle(inbound).await, Reply::Duplicate));
     }
 }

@@ -91,6 +91,9 @@ enum Command {
     },
     /// Print every tool's name, rule and JSON argument schema.
     Tools,
+    /// Run the bot: Telegram and Discord when their tokens are set, the web chat at /chat,
+    /// all HTTP on http.listen. Logs which channels started and why the others did not.
+    Serve,
 }
 
 #[derive(Subcommand, Debug)]
@@ -217,6 +220,15 @@ pub async fn run(args: Cli) -> anyhow::Result<()> {
                 Ok(other) => println!("{}", other.text()),
                 Err(e) => anyhow::bail!("{e}"),
             }
+        }
+        Command::Serve => {
+            let toolbox = Toolbox {
+                store,
+                config: Arc::new(config.clone()),
+                clock,
+            };
+            let engine = Engine::new(toolbox, Replies::load(std::path::Path::new("prompts"))?);
+            shopdesk::serve::run(&config, Arc::new(engine)).await?;
         }
         Command::Tools => {
             println!("{}", serde_json::to_string_pretty(&ToolCall::specs())?);

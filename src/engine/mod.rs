@@ -4,21 +4,36 @@
 //! writing → persist the message → parse a command deterministically and run it through
 //! the toolbox (free text gets a pointer to /help until the model arrives) → persist and
 //! return the reply. Adapters call it through [`shopdesk_port::Handler`].
+//!
+//! Around that core: flood limits come first ([`limits`]); a handled delivery whose reply
+//! never reached the user gets the stored reply again; a conversation handed to a person is
+//! relayed instead of answered ([`handoff`]); the engine writes to other channels through
+//! [`outboxes`].
 
+mod approvals;
 pub mod commands;
+mod delivery;
+pub mod handoff;
 pub mod identity;
+pub mod limits;
+mod linking;
 pub mod notices;
+pub mod outboxes;
 pub mod replies;
 pub mod triggers;
 
 use async_trait::async_trait;
-use shopdesk_port::{Button, Handler, Inbound, Reply};
+use serde::{Deserialize, Serialize};
+use shopdesk_port::{Button, Channel, CommandInfo, Handler, HistoryLine, Identity, Inbound, Reply};
 
-use crate::policy::Actor;
+use crate::policy::{Actor, Role};
+use crate::store::conversations::Conversation;
 use crate::store::{Store, conversations};
 use crate::tools::{Outcome, Toolbox};
 use commands::{Command, Parsed};
 pub use identity::ResolveError;
+use limits::{Limits, Verdict};
+use outboxes::Outboxes;
 use replies::Replies;
 
 /// Longest message the engine reads; longer ones get a polite refusal.
@@ -30,10 +45,13 @@ pub struct Engine {
     /// Random per process start: tells a concurrent copy of a delivery from one a dead
     /// process left unfinished.
     instance: String,
+    outboxes: Outboxes,
+    limits: Limits,
+    deliveries: delivery::Deliveries,
 }
 
-/// The answer to one turn before it is streamed.
-#[derive(Debug, Clone, PartialEq)]
+/// The answer to one turn before it is streamed. Empty text and no buttons: nothing to say.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
     pub text: String,
     pub buttons: Vec<Button>,
@@ -46,16 +64,34 @@ impl Answer {
             buttons: Vec::new(),
         }
     }
+
+    /// No reply: a person has the conversation, or a flood was already answered.
+    fn silent() -> Self {
+        Answer::text("")
+    }
+
+    pub fn is_silent(&self) -> bool {
+        self.text.is_empty() && self.buttons.is_empty()
+    }
 }
 
 impl Engine {
     pub fn new(toolbox: Toolbox, replies: Replies) -> Self {
         let instance = format!("{:016x}", rand::random::<u64>());
+        let limits = Limits::new(&toolbox.config.limits);
         Engine {
             toolbox,
             replies,
             instance,
+            outboxes: Outboxes::default(),
+            limits,
+            deliveries: delivery::Deliveries::default(),
         }
+    }
+
+    /// Where adapters register the channels the engine may write to.
+    pub fn outboxes(&self) -> &Outboxes {
+        &self.outboxes
     }
 
     pub fn store(&self) -> &Store {
@@ -66,19 +102,27 @@ impl Engine {
         &self.toolbox
     }
 
-    /// Handles one message; `None` when it was a redelivery already answered or in progress.
+    /// Handles one message; `None` when it was a redelivery whose reply was already shown,
+    /// or one in progress. A redelivery whose reply never reached the user gets the stored
+    /// reply, without acting again.
     pub async fn turn(&self, inbound: &Inbound) -> Result<Option<Answer>, ResolveError> {
         let channel = inbound.identity.channel.as_str();
         let now = self.toolbox.clock.now();
+        if let Some(refusal) = self.flood_refusal(inbound, now) {
+            return Ok(Some(refusal));
+        }
         let mut conn = self.store().pool().acquire().await?;
         if let Some(event) = &inbound.event_id {
             match conversations::receive_event(&mut conn, channel, event, &self.instance, now)
                 .await?
             {
                 conversations::Delivery::New | conversations::Delivery::Unfinished => {}
-                conversations::Delivery::Done | conversations::Delivery::InFlight => {
-                    return Ok(None);
+                conversations::Delivery::Done => {
+                    let stored =
+                        conversations::undelivered_reply(&mut conn, channel, event).await?;
+                    return Ok(stored.and_then(|s| serde_json::from_str(&s).ok()));
                 }
+                conversations::Delivery::InFlight => return Ok(None),
             }
         }
         let actor =
@@ -102,50 +146,104 @@ impl Engine {
             now,
         )
         .await?;
+        let queue_first = self.staff_arrival(&mut conn, &actor, now).await?;
         drop(conn);
 
-        let mut answer = match text.problem {
+        let answer = match text.problem {
             Some(problem) => Answer::text(problem),
-            None => self.answer(&actor, &text.stored, inbound).await,
+            None => match self
+                .relay(&actor, &conversation, &text.stored, inbound)
+                .await?
+            {
+                Some(relayed) => relayed,
+                None => {
+                    self.answer(&actor, &text.stored, inbound, &conversation)
+                        .await
+                }
+            },
+        };
+        let mut answer = match queue_first {
+            // /queue itself: the answer already is the queue.
+            Some(queue) if answer.text.starts_with(&queue) => answer,
+            Some(queue) if answer.is_silent() => Answer::text(queue),
+            Some(queue) => Answer {
+                text: format!("{queue}\n\n{}", answer.text),
+                buttons: answer.buttons,
+            },
+            None => answer,
         };
         let mut conn = self.store().pool().acquire().await?;
         let notices = notices::take_unseen(&mut conn, &actor, &conversation, now).await?;
         drop(conn);
-        if !notices.is_empty() {
-            answer.text = format!(
-                "📢 {}
-
-{}",
-                notices.join("\n📢 "),
-                answer.text
-            );
+        if !notices.is_empty() && !answer.is_silent() {
+            answer.text = format!("📢 {}\n\n{}", notices.join("\n📢 "), answer.text);
         }
 
         let mut conn = self.store().pool().acquire().await?;
         let now = self.toolbox.clock.now();
-        conversations::append_message(
-            &mut conn,
-            conversation.id,
-            "out",
-            "bot",
-            &answer.text,
-            None,
-            now,
-        )
-        .await?;
+        if !answer.is_silent() {
+            conversations::append_message(
+                &mut conn,
+                conversation.id,
+                "out",
+                "bot",
+                &answer.text,
+                None,
+                now,
+            )
+            .await?;
+        }
         if let Some(event) = &inbound.event_id {
-            conversations::finish_event(&mut conn, channel, event, now).await?;
+            let stored =
+                (!answer.is_silent()).then(|| serde_json::to_string(&answer).unwrap_or_default());
+            conversations::finish_event(&mut conn, channel, event, stored.as_deref(), now).await?;
         }
         Ok(Some(answer))
     }
 
-    async fn answer(&self, actor: &Actor, text: &str, inbound: &Inbound) -> Answer {
+    /// The polite answer to the first message of a flood, silence for the rest of it.
+    fn flood_refusal(&self, inbound: &Inbound, now: crate::clock::Timestamp) -> Option<Answer> {
+        let lang = identity::language_of(inbound.language.as_deref());
+        let (key, first) = match self.limits.check(&inbound.identity, now) {
+            Verdict::Pass => return None,
+            Verdict::PersonFlood { first } => ("rate_limited", first),
+            Verdict::ChannelBusy { first } => ("channel_busy", first),
+        };
+        tracing::warn!(identity = %inbound.identity, limit = key, "message refused by the flood limit");
+        Some(if first {
+            Answer::text(self.replies.get(lang, key, &[]))
+        } else {
+            Answer::silent()
+        })
+    }
+
+    async fn answer(
+        &self,
+        actor: &Actor,
+        text: &str,
+        inbound: &Inbound,
+        conversation: &Conversation,
+    ) -> Answer {
         let lang = actor.language.as_str();
         if !commands::is_command(text) {
-            return Answer::text(self.replies.get(lang, "free_text", &[]));
+            if actor.role.is_staff() {
+                return Answer::text(self.replies.get(lang, "free_text", &[]));
+            }
+            if handoff::asks_for_a_person(text) {
+                return self
+                    .hand_off(actor, conversation, "asked for a person")
+                    .await;
+            }
+            return Answer {
+                text: self.replies.get(lang, "free_text", &[]),
+                buttons: vec![Button {
+                    label: self.replies.get(lang, "human_button", &[]),
+                    command: "/human".into(),
+                }],
+            };
         }
         match commands::parse(text, actor.role) {
-            Parsed::Ok(_, command) => self.run(actor, command, inbound).await,
+            Parsed::Ok(_, command) => self.run(actor, command, inbound, conversation).await,
             Parsed::Unknown { name, suggestion } => {
                 let mut reply = self
                     .replies
@@ -181,21 +279,46 @@ impl Engine {
         }
     }
 
-    async fn run(&self, actor: &Actor, command: Command, inbound: &Inbound) -> Answer {
+    async fn run(
+        &self,
+        actor: &Actor,
+        command: Command,
+        inbound: &Inbound,
+        conversation: &Conversation,
+    ) -> Answer {
         match command {
             Command::Start => Answer::text(self.greeting(actor).await),
             Command::Help => Answer::text(self.help(actor)),
             Command::WhoAmI => Answer::text(self.whoami(actor).await),
+            Command::Link { order_id, proof } => {
+                self.link(actor, conversation, order_id, &proof).await
+            }
+            Command::Human => {
+                self.hand_off(actor, conversation, "asked with /human")
+                    .await
+            }
+            Command::Handback(number) => self.hand_back(actor, inbound, number).await,
+            Command::History(who) => self.customer_history(actor, &who).await,
+            Command::Queue => self.queue(actor).await,
             Command::Tool(call) => {
                 let key = idempotency_key(inbound, 0);
                 match self.toolbox.invoke(actor, &call, &key).await {
-                    Ok(Outcome::Pending { text, code, .. }) => Answer {
+                    Ok(Outcome::Pending {
                         text,
-                        buttons: vec![Button {
-                            label: format!("Confirm {code}"),
-                            command: format!("/confirm {code}"),
-                        }],
-                    },
+                        code,
+                        approval,
+                        ..
+                    }) => {
+                        self.announce_pending(actor, inbound, &approval, &text, &code)
+                            .await;
+                        Answer {
+                            text,
+                            buttons: vec![Button {
+                                label: format!("Confirm {code}"),
+                                command: format!("/confirm {code}"),
+                            }],
+                        }
+                    }
                     Ok(outcome) => Answer::text(outcome.text()),
                     Err(e) => {
                         if matches!(e, crate::tools::ToolError::Store(_)) {
@@ -268,7 +391,17 @@ impl Engine {
 #[async_trait]
 impl Handler for Engine {
     async fn handle(&self, inbound: Inbound) -> Reply {
-        match self.turn(&inbound).await {
+        let claim = match &inbound.event_id {
+            Some(event) => match self.deliveries.claim(inbound.identity.channel, event) {
+                Some(claim) => Some(claim),
+                None => return Reply::Duplicate,
+            },
+            None => None,
+        };
+        let reply = match self.turn(&inbound).await {
+            Ok(Some(answer)) if answer.is_silent() => {
+                Reply::Stream(Box::pin(futures::stream::empty()))
+            }
             Ok(Some(answer)) => Reply::whole(answer.text, answer.buttons),
             Ok(None) => Reply::Duplicate,
             Err(ResolveError::Store(e)) => {
@@ -279,7 +412,79 @@ impl Handler for Engine {
                 )
             }
             Err(e) => Reply::whole(e.to_string(), Vec::new()),
+        };
+        match (reply, claim) {
+            (Reply::Stream(stream), Some(claim)) => Reply::Stream(claim.until_shown(stream)),
+            (reply, _) => reply,
         }
+    }
+
+    async fn delivered(&self, channel: Channel, event_id: &str) {
+        let now = self.toolbox.clock.now();
+        let marked = match self.store().pool().acquire().await {
+            Ok(mut conn) => {
+                conversations::mark_delivered(&mut conn, channel.as_str(), event_id, now).await
+            }
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = marked {
+            tracing::error!(error = %e, %channel, event_id, "could not record a delivered reply");
+        }
+    }
+
+    fn commands(&self) -> Vec<CommandInfo> {
+        commands::menu()
+    }
+
+    async fn history(
+        &self,
+        identity: &Identity,
+        conversation: &str,
+        limit: usize,
+    ) -> Vec<HistoryLine> {
+        match self.history_lines(identity, conversation, limit).await {
+            Ok(lines) => lines,
+            Err(e) => {
+                tracing::error!(error = %e, %identity, "could not read the history");
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// A linked customer's history on every channel; a guest's in this conversation.
+    async fn history_lines(
+        &self,
+        identity: &Identity,
+        conversation: &str,
+        limit: usize,
+    ) -> Result<Vec<HistoryLine>, ResolveError> {
+        let mut conn = self.store().pool().acquire().await?;
+        let actor = identity::resolve(&mut conn, identity, None).await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let messages = match (actor.role, actor.customer_id) {
+            (Role::Customer, Some(id)) => {
+                conversations::recent_messages_of_customer(&mut conn, id, limit).await?
+            }
+            _ => match conversations::find(&mut conn, identity.channel.as_str(), conversation)
+                .await?
+            {
+                Some(c) => conversations::recent_messages(&mut conn, c.id, limit).await?,
+                None => Vec::new(),
+            },
+        };
+        Ok(messages
+            .into_iter()
+            .map(|m| HistoryLine {
+                from: match (m.direction.as_str(), m.sender.as_str()) {
+                    ("in", _) => shopdesk_port::Author::User,
+                    (_, "bot") => shopdesk_port::Author::Bot,
+                    _ => shopdesk_port::Author::Staff,
+                },
+                text: m.text,
+            })
+            .collect())
     }
 }
 

@@ -152,16 +152,91 @@ pub async fn receive_event(
     }
 }
 
+/// Marks a delivery handled and keeps its answer until the adapter confirms it was shown.
+/// `reply` is `None` when there is nothing to show, which counts as delivered.
 pub async fn finish_event(
+    conn: &mut AnyConnection,
+    channel: &str,
+    event_id: &str,
+    reply: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    let delivered_at = reply.is_none().then_some(now);
+    sqlx::query(
+        "UPDATE processed_events SET done_at = $1, reply = $2, delivered_at = $3 WHERE channel = $4 AND event_id = $5",
+    )
+    .bind(now)
+    .bind(reply)
+    .bind(delivered_at)
+    .bind(channel)
+    .bind(event_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The stored answer of a handled delivery that never reached the user.
+pub async fn undelivered_reply(
+    conn: &mut AnyConnection,
+    channel: &str,
+    event_id: &str,
+) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT reply FROM processed_events WHERE channel = $1 AND event_id = $2 \
+         AND done_at IS NOT NULL AND delivered_at IS NULL",
+    )
+    .bind(channel)
+    .bind(event_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(|(reply,)| reply))
+}
+
+pub async fn mark_delivered(
     conn: &mut AnyConnection,
     channel: &str,
     event_id: &str,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query("UPDATE processed_events SET done_at = $1 WHERE channel = $2 AND event_id = $3")
-        .bind(now)
-        .bind(channel)
-        .bind(event_id)
+    sqlx::query(
+        "UPDATE processed_events SET delivered_at = $1 WHERE channel = $2 AND event_id = $3 AND delivered_at IS NULL",
+    )
+    .bind(now)
+    .bind(channel)
+    .bind(event_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Conversation>> {
+    Ok(sqlx::query_as(
+        "SELECT id, channel, external_id, customer_id, owner, state FROM conversations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn find(
+    conn: &mut AnyConnection,
+    channel: &str,
+    external_id: &str,
+) -> Result<Option<Conversation>> {
+    Ok(sqlx::query_as(
+        "SELECT id, channel, external_id, customer_id, owner, state FROM conversations WHERE channel = $1 AND external_id = $2",
+    )
+    .bind(channel)
+    .bind(external_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// `bot`, `staff` (handed off, waiting for a person) or `staff:<name>`.
+pub async fn set_owner(conn: &mut AnyConnection, id: i64, owner: &str) -> Result<()> {
+    sqlx::query("UPDATE conversations SET owner = $1 WHERE id = $2")
+        .bind(owner)
+        .bind(id)
         .execute(conn)
         .await?;
     Ok(())
@@ -174,4 +249,64 @@ pub async fn set_state(conn: &mut AnyConnection, conversation_id: i64, state: &s
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Ties a conversation to the customer its account was just proven to belong to, so what
+/// was said before linking joins the customer's history.
+pub async fn set_customer(conn: &mut AnyConnection, id: i64, customer_id: i64) -> Result<()> {
+    sqlx::query("UPDATE conversations SET customer_id = $1 WHERE id = $2")
+        .bind(customer_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// One message with the conversation it belongs to.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct HistoryMessage {
+    pub channel: String,
+    pub direction: String,
+    pub sender: String,
+    pub text: String,
+    pub created_at: Timestamp,
+}
+
+/// The last `limit` messages of one conversation, oldest first.
+pub async fn recent_messages(
+    conn: &mut AnyConnection,
+    conversation_id: i64,
+    limit: i64,
+) -> Result<Vec<HistoryMessage>> {
+    let mut rows: Vec<HistoryMessage> = sqlx::query_as(
+        "SELECT c.channel, m.direction, m.sender, m.text, m.created_at FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = $1 \
+         ORDER BY m.id DESC LIMIT $2",
+    )
+    .bind(conversation_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// The last `limit` messages across every conversation of a customer (all channels),
+/// oldest first: one person, one history.
+pub async fn recent_messages_of_customer(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    limit: i64,
+) -> Result<Vec<HistoryMessage>> {
+    let mut rows: Vec<HistoryMessage> = sqlx::query_as(
+        "SELECT c.channel, m.direction, m.sender, m.text, m.created_at FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id WHERE c.customer_id = $1 \
+         ORDER BY m.id DESC LIMIT $2",
+    )
+    .bind(customer_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.reverse();
+    Ok(rows)
 }

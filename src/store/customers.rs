@@ -123,8 +123,13 @@ pub async fn forget(conn: &mut AnyConnection, id: i64) -> Result<bool> {
         quoted.push(address);
     }
     for text in quoted.iter().filter(|t| t.chars().count() >= 4) {
+        let pattern = format!("%{}%", text.replace(['%', '_'], ""));
         sqlx::query("DELETE FROM effects WHERE result LIKE $1")
-            .bind(format!("%{}%", text.replace(['%', '_'], "")))
+            .bind(&pattern)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE processed_events SET reply = '[deleted]' WHERE reply LIKE $1")
+            .bind(&pattern)
             .execute(&mut *conn)
             .await?;
     }
@@ -134,11 +139,32 @@ pub async fn forget(conn: &mut AnyConnection, id: i64) -> Result<bool> {
         "UPDATE orders SET shipping_name = 'deleted', shipping_address = 'deleted', card_fingerprint = NULL WHERE customer_id = $1",
         "UPDATE returns SET reason = 'deleted' WHERE order_id IN (SELECT id FROM orders WHERE customer_id = $1)",
         "UPDATE messages SET text = '[deleted]' WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = $1)",
+        "UPDATE handoffs SET reason = '[deleted]' WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = $1)",
+        "DELETE FROM link_attempts WHERE order_id IN (SELECT id FROM orders WHERE customer_id = $1)",
         "UPDATE conversations SET external_id = 'deleted-' || CAST(id AS TEXT), state = '{}' WHERE customer_id = $1",
     ];
     for sql in statements {
         sqlx::query(*sql).bind(id).execute(&mut *conn).await?;
     }
-
     Ok(true)
+}
+
+pub async fn by_email(conn: &mut AnyConnection, email: &str) -> Result<Option<Customer>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, email, phone, language, contact_opt_out, created_at FROM customers WHERE LOWER(email) = LOWER($1)",
+    )
+    .bind(email.trim())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The platform accounts proven to be the customer's, as `channel:account`.
+pub async fn identities(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT channel, external_id FROM customer_identities WHERE customer_id = $1 ORDER BY channel, external_id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(c, e)| format!("{c}:{e}")).collect())
 }

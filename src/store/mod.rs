@@ -12,8 +12,11 @@ pub mod confirmations;
 pub mod conversations;
 pub mod customers;
 pub mod effects;
+pub mod handoffs;
 pub mod incidents;
+pub mod link_attempts;
 pub mod orders;
+pub mod presence;
 pub mod staff;
 
 use std::time::Duration;
@@ -172,6 +175,8 @@ const ID_TABLES: &[&str] = &[
     "alerts",
     "incidents",
     "incident_events",
+    "handoffs",
+    "link_attempts",
 ];
 
 fn ensure_sqlite_dir(url: &str) -> Result<()> {

@@ -413,11 +413,10 @@ impl Toolbox {
             self.audit_replay(actor, call, key).await?;
             return Ok(stored);
         }
-        let mut tx = if effect {
-            self.store.begin_write().await?
-        } else {
-            self.store.begin().await?
-        };
+        // Every call writes its audit entry in this transaction, so it takes the write lock
+        // up front: on SQLite a read transaction that later writes fails at once (busy
+        // snapshot) when another connection wrote in between, as concurrent chats do.
+        let mut tx = self.store.begin_write().await?;
         let now = self.clock.now();
         if effect
             && let effects::Claim::Done(_) = effects::claim(&mut tx, key, call.name(), now).await?

@@ -93,11 +93,12 @@ async fn build_fixture_template() -> String {
     let mut admin = sqlx::AnyConnection::connect(&postgres_admin_url())
         .await
         .unwrap();
-    let stale: Vec<(String,)> =
-        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'shopdesk_tpl_%'")
-            .fetch_all(&mut admin)
-            .await
-            .unwrap();
+    let stale: Vec<(String,)> = sqlx::query_as(
+        "SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE 'shopdesk_tpl_%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
     for (name,) in stale {
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {name}"
@@ -277,7 +278,7 @@ impl Shop {
             Db::Postgres => TestDb::from_fixture_template().await,
         };
         let clock = ManualClock::new(NOW);
-        let engine = Arc::new(engine_for(&db.store, clock.clone(), Config::default()));
+        let engine = Arc::new(engine_for(&db.store, clock.clone(), unlimited()));
         Shop { db, clock, engine }
     }
 
@@ -289,7 +290,8 @@ impl Shop {
         self.engine.toolbox()
     }
 
-    /// Sends `text` from a platform account and returns the reply text ("" for a duplicate).
+    /// Sends `text` from a platform account and returns the reply text ("" for a duplicate),
+    /// confirming delivery as an adapter does once it has shown the reply.
     pub async fn say(&self, identity: &Identity, text: &str, event: Option<&str>) -> String {
         let mut inbound = Inbound::text(
             identity.clone(),
@@ -297,10 +299,12 @@ impl Shop {
             text,
         );
         inbound.event_id = event.map(String::from);
-        match self.engine.handle(inbound).await.collect().await {
-            Some(reply) => reply.text,
-            None => String::new(),
+        let reply = self.engine.handle(inbound).await.collect().await;
+        // Like an adapter: the reply was shown, so a redelivery gets no second answer.
+        if let (Some(_), Some(event)) = (&reply, event) {
+            self.engine.delivered(identity.channel, event).await;
         }
+        reply.map(|r| r.text).unwrap_or_default()
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
@@ -310,6 +314,15 @@ impl Shop {
             .unwrap();
         n
     }
+}
+
+/// The default settings without flood limits: the test clock stands still, so a test that
+/// sends many messages would otherwise run into them. Flood tests set their own limits.
+pub fn unlimited() -> Config {
+    let mut config = Config::default();
+    config.limits.per_identity_per_minute = i64::from(u32::MAX);
+    config.limits.per_channel_per_minute = i64::from(u32::MAX);
+    config
 }
 
 pub fn engine_for(store: &Store, clock: Arc<ManualClock>, config: Config) -> Engine {

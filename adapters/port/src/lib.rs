@@ -6,6 +6,11 @@
 //! (handoff, incident broadcasts, approvals), the engine writes through an [`Outbox`] that
 //! each adapter implements. This crate knows nothing about any platform or about the
 //! engine, so a new channel is one new crate that depends on this one only.
+//!
+//! [`streaming`] holds the one piece of behaviour every chat platform shares: showing a
+//! reply stream as a message that is edited as chunks arrive, within the platform's limits.
+
+pub mod streaming;
 
 use std::fmt;
 use std::str::FromStr;
@@ -141,7 +146,8 @@ pub enum ReplyChunk {
 }
 
 /// What the engine answers: a stream of chunks, or nothing when the inbound event was a
-/// redelivery of one already handled.
+/// redelivery of one already handled. An empty stream means the engine has nothing to say
+/// (a person has taken the conversation over): the adapter shows nothing.
 pub enum Reply {
     Stream(BoxStream<'static, ReplyChunk>),
     Duplicate,
@@ -181,10 +187,67 @@ pub struct CollectedReply {
     pub buttons: Vec<Button>,
 }
 
+/// One command as a platform's command menu shows it (Discord slash commands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandInfo {
+    /// Without the slash: `order`.
+    pub name: String,
+    pub summary: String,
+    /// The arguments in the order the command line takes them.
+    pub params: Vec<CommandParam>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandParam {
+    /// Lower case, words joined by `_`: `order_number`.
+    pub name: String,
+    /// As the usage line says it: `order number`.
+    pub description: String,
+    pub required: bool,
+}
+
+/// Who wrote a line of a conversation's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Author {
+    /// The person the history is shown to.
+    User,
+    Bot,
+    Staff,
+}
+
+/// One earlier message, for a client that reconnects (the web chat's resume).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryLine {
+    pub from: Author,
+    pub text: String,
+}
+
 /// The engine, as adapters see it.
 #[async_trait]
 pub trait Handler: Send + Sync {
     async fn handle(&self, inbound: Inbound) -> Reply;
+
+    /// The adapter showed the whole reply to `event_id`. Until this is called, a redelivery
+    /// of the event (after a crash or a reconnect) gets the stored reply again instead of
+    /// nothing, so a reply is never lost between the engine and the user.
+    async fn delivered(&self, _channel: Channel, _event_id: &str) {}
+
+    /// The commands the engine understands, for platforms with a command menu.
+    fn commands(&self) -> Vec<CommandInfo> {
+        Vec::new()
+    }
+
+    /// The most recent `limit` lines of what `identity` and the store said to each other,
+    /// oldest first, for a client that reconnects to `conversation`.
+    async fn history(
+        &self,
+        _identity: &Identity,
+        _conversation: &str,
+        _limit: usize,
+    ) -> Vec<HistoryLine> {
+        Vec::new()
+    }
 }
 
 /// A message the engine sends on its own initiative.
@@ -223,4 +286,20 @@ impl std::error::Error for OutboxError {}
 pub trait Outbox: Send + Sync {
     fn channel(&self) -> Channel;
     async fn send(&self, message: Outbound) -> Result<(), OutboxError>;
+
+    /// The conversation where staff work (Discord's staff channel), on a channel that has
+    /// one: handoffs and approval requests are posted there.
+    fn staff_area(&self) -> Option<String> {
+        None
+    }
+
+    /// Opens a thread titled `title` in the staff area, posts `first` in it, and returns
+    /// the thread's conversation id. Channels without threads cannot host a handoff.
+    async fn open_thread(&self, title: &str, first: Outbound) -> Result<String, OutboxError> {
+        let _ = (title, first);
+        Err(OutboxError::Unreachable(format!(
+            "{} has no threads",
+            self.channel()
+        )))
+    }
 }

@@ -12,13 +12,19 @@ mod confirm;
 mod digest;
 mod forgetme;
 mod fraud;
+mod handback;
 mod help;
+mod history;
 mod hold;
+mod human;
 mod incident;
+mod link;
+mod menu;
 mod mydata;
 mod order;
 mod orders;
 mod prices;
+mod queue;
 mod release;
 mod reprice;
 mod restock;
@@ -30,6 +36,7 @@ mod stock;
 mod whoami;
 
 pub use args::Args;
+pub use menu::menu;
 
 use crate::policy::{Role, Rule};
 use crate::tools::ToolCall;
@@ -41,6 +48,19 @@ pub enum Command {
     Help,
     WhoAmI,
     Tool(ToolCall),
+    /// Prove the account belongs to the customer of an order.
+    Link {
+        order_id: i64,
+        proof: String,
+    },
+    /// Hand the conversation to a person.
+    Human,
+    /// Give a handed-off conversation back to the bot: the one in this thread, or by number.
+    Handback(Option<i64>),
+    /// A customer's history, by number, email or `channel:account`.
+    History(String),
+    /// Handoffs waiting for a person.
+    Queue,
 }
 
 /// One chat command.
@@ -58,6 +78,8 @@ pub const COMMANDS: &[&CommandSpec] = &[
     &start::SPEC,
     &help::SPEC,
     &whoami::SPEC,
+    &link::SPEC,
+    &human::SPEC,
     &orders::SPEC,
     &order::SPEC,
     &cancel::SPEC,
@@ -76,6 +98,9 @@ pub const COMMANDS: &[&CommandSpec] = &[
     &prices::SPEC,
     &incident::SPEC,
     &confirm::SPEC,
+    &queue::SPEC,
+    &history::SPEC,
+    &handback::SPEC,
     &audit::SPEC,
     &staff::SPEC,
 ];
