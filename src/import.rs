@@ -1107,29 +1107,9 @@ async fn write(store: &Store, valid: Valid, now: Timestamp) -> anyhow::Result<Im
             ]
         })
         .collect();
-    let orders = insert(
-        &mut tx,
-        "orders",
-        &[
-            "id",
-            "customer_id",
-            "status",
-            "payment_method",
-            "card_fingerprint",
-            "shipping_name",
-            "shipping_address",
-            "shipping_country",
-            "ip_country",
-            "forwarder",
-            "rush",
-            "total",
-            "created_at",
-            "updated_at",
-        ],
-        rows,
-    )
-    .await
-    .context("writing orders")?;
+    let orders = insert(&mut tx, "orders", crate::store::bulk::ORDER_COLUMNS, rows)
+        .await
+        .context("writing orders")?;
 
     // The database numbered the new products; items refer to them by id.
     let ids: Vec<(i64, String)> = sqlx::query_as("SELECT id, sku FROM products")

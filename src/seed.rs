@@ -1879,28 +1879,7 @@ impl Demo {
                 ]
             })
             .collect();
-        let orders = insert(
-            tx,
-            "orders",
-            &[
-                "id",
-                "customer_id",
-                "status",
-                "payment_method",
-                "card_fingerprint",
-                "shipping_name",
-                "shipping_address",
-                "shipping_country",
-                "ip_country",
-                "forwarder",
-                "rush",
-                "total",
-                "created_at",
-                "updated_at",
-            ],
-            rows,
-        )
-        .await?;
+        let orders = insert(tx, "orders", crate::store::bulk::ORDER_COLUMNS, rows).await?;
         report("orders", orders);
 
         let rows = self

@@ -118,3 +118,21 @@ mod tests {
         );
     }
 }
+
+/// The columns of an order row, in the order the seed and the import write them.
+pub const ORDER_COLUMNS: &[&str] = &[
+    "id",
+    "customer_id",
+    "status",
+    "payment_method",
+    "card_fingerprint",
+    "shipping_name",
+    "shipping_address",
+    "shipping_country",
+    "ip_country",
+    "forwarder",
+    "rush",
+    "total",
+    "created_at",
+    "updated_at",
+];

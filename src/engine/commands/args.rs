@@ -109,6 +109,15 @@ impl Args {
             .ok_or_else(|| format!("`{raw}` is not an order number: expected digits such as 1042"))
     }
 
+    /// An optional positive whole number: None when the argument is absent.
+    pub fn optional_count(&self, i: usize, what: &str) -> Result<Option<i64>, String> {
+        if self.get(i).is_none() {
+            Ok(None)
+        } else {
+            self.count(i, what).map(Some)
+        }
+    }
+
     /// A positive whole number.
     pub fn count(&self, i: usize, what: &str) -> Result<i64, String> {
         let raw = self.require(i, what)?;

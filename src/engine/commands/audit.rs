@@ -15,10 +15,8 @@ pub const SPEC: CommandSpec = CommandSpec {
 
 fn parse(args: &Args) -> Result<Command, String> {
     args.at_most(1)?;
-    let limit = if args.is_empty() {
-        None
-    } else {
-        Some(args.count(0, "number of entries")?.min(100))
-    };
+    let limit = args
+        .optional_count(0, "number of entries")?
+        .map(|n| n.min(100));
     tool(ToolCall::AuditLog(AuditLog { limit }))
 }

@@ -15,10 +15,6 @@ pub const SPEC: CommandSpec = CommandSpec {
 
 fn parse(args: &Args) -> Result<Command, String> {
     args.at_most(1)?;
-    let customer_id = if args.is_empty() {
-        None
-    } else {
-        Some(args.count(0, "customer number")?)
-    };
+    let customer_id = args.optional_count(0, "customer number")?;
     tool(ToolCall::ExportMyData(ExportMyData { customer_id }))
 }

@@ -15,10 +15,8 @@ pub const SPEC: CommandSpec = CommandSpec {
 
 fn parse(args: &Args) -> Result<Command, String> {
     args.at_most(1)?;
-    let limit = if args.is_empty() {
-        None
-    } else {
-        Some(args.count(0, "number of suggestions")?.min(50))
-    };
+    let limit = args
+        .optional_count(0, "number of suggestions")?
+        .map(|n| n.min(50));
     tool(ToolCall::PriceSuggestions(PriceSuggestions { limit }))
 }
