@@ -106,19 +106,6 @@ fn statement(table: &str, columns: &[&str], rows: usize) -> String {
     sql
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_placeholders_across_rows() {
-        assert_eq!(
-            statement("t", &["a", "b"], 2),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
-        );
-    }
-}
-
 /// The columns of an order row, in the order the seed and the import write them.
 pub const ORDER_COLUMNS: &[&str] = &[
     "id",
@@ -136,3 +123,16 @@ pub const ORDER_COLUMNS: &[&str] = &[
     "created_at",
     "updated_at",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_placeholders_across_rows() {
+        assert_eq!(
+            statement("t", &["a", "b"], 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+    }
+}
