@@ -89,10 +89,7 @@ static TEMPLATE_COPY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 /// Builds this process's fixture template, dropping templates earlier runs left behind.
 async fn build_fixture_template() -> String {
-    use sqlx::Connection;
-    let mut admin = sqlx::AnyConnection::connect(&postgres_admin_url())
-        .await
-        .unwrap();
+    let mut admin = connect_admin().await.unwrap();
     let stale: Vec<(String,)> = sqlx::query_as(
         "SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE 'shopdesk_tpl_%'",
     )
@@ -131,8 +128,7 @@ impl Drop for TestDb {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                use sqlx::Connection;
-                if let Ok(mut conn) = sqlx::AnyConnection::connect(&postgres_admin_url()).await {
+                if let Ok(mut conn) = connect_admin().await {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
                     let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .execute(&mut conn)
@@ -142,6 +138,14 @@ impl Drop for TestDb {
         })
         .join();
     }
+}
+
+/// A connection to the maintenance database. Installs sqlx's drivers first: whichever test
+/// runs first may reach here before any `Store::open` has installed them.
+async fn connect_admin() -> Result<sqlx::AnyConnection, sqlx::Error> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(&postgres_admin_url()).await
 }
 
 fn postgres_admin_url() -> String {
@@ -155,11 +159,9 @@ pub async fn fresh_postgres_database() -> String {
 }
 
 async fn fresh_postgres_database_from(template: Option<&str>) -> String {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
     let name = format!("shopdesk_t_{:016x}", rand::random::<u64>());
     let url = postgres_admin_url();
-    let mut conn = sqlx::AnyConnection::connect(&url)
+    let mut conn = connect_admin()
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL is needed at {url} for this test ({e}); start it or set SHOPDESK_TEST_POSTGRES"));
     let template = template
