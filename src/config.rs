@@ -21,6 +21,7 @@ pub struct Config {
     /// ISO 4217 code shown next to amounts; amounts are integer minor units (cents).
     pub currency: String,
     pub http: Http,
+    pub model: Model,
     pub orders: Orders,
     pub pricing: Pricing,
     pub restock: Restock,
@@ -40,6 +41,60 @@ pub struct Config {
 pub struct Http {
     /// The one listener for everything shopdesk serves (web chat, webhooks, /v1, health).
     pub listen: String,
+    /// Bearer key the OpenAI-compatible /v1 endpoint requires. Required when `listen` is
+    /// not a loopback address; empty on loopback: /v1 is open to local processes.
+    pub api_key: String,
+}
+
+/// The language model behind free-text messages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Model {
+    /// `llama` (llama.cpp in process), `openai` (any OpenAI-compatible endpoint) or `none`
+    /// (commands only; free text gets a pointer to /help).
+    pub backend: String,
+    /// The GGUF file for `llama`; scripts/fetch-models puts the default one here.
+    pub path: PathBuf,
+    /// Layers offloaded to the GPU: -1 means all of them in a `cuda` or `vulkan` build and
+    /// none in the default CPU build.
+    pub gpu_layers: i64,
+    /// CPU threads for decoding; 0 means one per available core.
+    pub threads: i64,
+    /// Conversations decoded together in one batch.
+    pub parallel: i64,
+    /// Context tokens per conversation (history is trimmed, oldest turns first, to fit).
+    pub context_tokens: i64,
+    /// Requests that may wait for a free slot; beyond that callers hear "busy" at once.
+    pub queue: i64,
+    /// Longest model reply, in tokens.
+    pub max_reply_tokens: i64,
+    /// A llama.cpp chat template name (chatml, llama3, ...); empty: the GGUF's own.
+    pub chat_template: String,
+    /// For `openai`: the endpoint, including /v1.
+    pub openai_base_url: String,
+    /// For `openai`: the bearer key (empty for a local server without one).
+    pub openai_api_key: String,
+    /// For `openai`: the model name the endpoint knows.
+    pub openai_model: String,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            backend: "llama".into(),
+            path: PathBuf::from("models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+            gpu_layers: -1,
+            threads: 0,
+            parallel: 8,
+            context_tokens: 2048,
+            queue: 64,
+            max_reply_tokens: 256,
+            chat_template: String::new(),
+            openai_base_url: "http://127.0.0.1:8080/v1".into(),
+            openai_api_key: String::new(),
+            openai_model: "SmolLM2-135M-Instruct.Q4_1".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -262,6 +317,7 @@ impl Default for Config {
             database_url: String::new(),
             currency: "USD".into(),
             http: Http::default(),
+            model: Model::default(),
             orders: Orders::default(),
             pricing: Pricing::default(),
             restock: Restock::default(),
@@ -282,6 +338,7 @@ impl Default for Http {
     fn default() -> Self {
         Http {
             listen: "127.0.0.1:8080".into(),
+            api_key: String::new(),
         }
     }
 }
@@ -420,6 +477,7 @@ impl Config {
                 "use an address and port such as 127.0.0.1:8080",
             ));
         }
+        self.validate_model()?;
         if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(ConfigError::new(
                 "currency",
@@ -468,6 +526,83 @@ impl Config {
 }
 
 impl Config {
+    fn validate_model(&self) -> Result<(), ConfigError> {
+        let listen: SocketAddr = self.http.listen.parse().map_err(|_| {
+            ConfigError::new(
+                "http.listen",
+                &self.http.listen,
+                "use an address and port such as 127.0.0.1:8080",
+            )
+        })?;
+        if !listen.ip().is_loopback() && self.http.api_key.is_empty() {
+            return Err(ConfigError::new(
+                "http.api_key",
+                "\"\"",
+                format!(
+                    "set a key (SHOPDESK_HTTP_API_KEY): http.listen ({listen}) is reachable from other machines, and /v1 must not be open to them"
+                ),
+            ));
+        }
+        let m = &self.model;
+        if !matches!(m.backend.as_str(), "llama" | "openai" | "none") {
+            return Err(ConfigError::new(
+                "model.backend",
+                &m.backend,
+                "use llama (local GGUF), openai (an OpenAI-compatible endpoint) or none",
+            ));
+        }
+        if m.gpu_layers < -1 {
+            return Err(ConfigError::new(
+                "model.gpu_layers",
+                m.gpu_layers,
+                "use -1 (all layers on a GPU build), 0 (CPU only) or a layer count",
+            ));
+        }
+        if m.threads < 0 {
+            return Err(ConfigError::new(
+                "model.threads",
+                m.threads,
+                "use 0 (one per core) or a thread count",
+            ));
+        }
+        if !(1..=256).contains(&m.parallel) {
+            return Err(ConfigError::new(
+                "model.parallel",
+                m.parallel,
+                "use 1 to 256 conversations",
+            ));
+        }
+        if !(256..=131_072).contains(&m.context_tokens) {
+            return Err(ConfigError::new(
+                "model.context_tokens",
+                m.context_tokens,
+                "use 256 to 131072 tokens per conversation",
+            ));
+        }
+        positive("model.queue", m.queue)?;
+        if !(1..m.context_tokens).contains(&m.max_reply_tokens) {
+            return Err(ConfigError::new(
+                "model.max_reply_tokens",
+                m.max_reply_tokens,
+                format!(
+                    "use 1 to {} (less than model.context_tokens)",
+                    m.context_tokens - 1
+                ),
+            ));
+        }
+        if m.backend == "openai"
+            && !(m.openai_base_url.starts_with("http://")
+                || m.openai_base_url.starts_with("https://"))
+        {
+            return Err(ConfigError::new(
+                "model.openai_base_url",
+                &m.openai_base_url,
+                "use the endpoint's URL including /v1, such as http://gpu-box:8080/v1",
+            ));
+        }
+        Ok(())
+    }
+
     fn validate_channels(&self) -> Result<(), ConfigError> {
         let tg = &self.telegram;
         match tg.mode.as_str() {
@@ -707,11 +842,19 @@ mod tests {
             env(&[
                 ("SHOPDESK_PRICING_MAX_CHANGE_PERCENT", "20"),
                 ("SHOPDESK_HTTP_LISTEN", "0.0.0.0:9000"),
+                ("SHOPDESK_HTTP_API_KEY", "sk-local"),
             ]),
         )
         .unwrap();
         assert_eq!(c.pricing.max_change_percent, 20);
         assert_eq!(c.http.listen, "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn a_listener_beyond_loopback_needs_an_api_key() {
+        let e = Config::load(None, env(&[("SHOPDESK_HTTP_LISTEN", "0.0.0.0:9000")])).unwrap_err();
+        assert_eq!(e.key, "http.api_key");
+        assert!(e.fix.contains("SHOPDESK_HTTP_API_KEY"), "{}", e.fix);
     }
 
     #[test]

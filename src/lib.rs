@@ -4,11 +4,13 @@
 //! `Inbound` messages → the [`engine`] parses commands and decides what to do → [`tools`]
 //! act on the [`store`], each call checked by [`policy`] first. See docs/ARCHITECTURE.md.
 
+pub mod bench;
 pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod import;
+pub mod llm;
 pub mod money;
 pub mod ops;
 pub mod policy;
@@ -16,5 +18,6 @@ pub mod seed;
 pub mod serve;
 pub mod store;
 pub mod tools;
+pub mod v1;
 
 pub use shopdesk_port as port;

@@ -1,10 +1,14 @@
 //! `shopdesk serve`: the engine on every configured channel, and one HTTP listener for
-//! every HTTP surface (web chat, Telegram webhook, health). Stops on Ctrl-C or SIGTERM.
+//! every HTTP surface (web chat, Telegram webhook, the OpenAI-compatible /v1, health).
+//! Commands answer from the start; the model loads in the background and free text
+//! reaches it once /readyz says so. Stops on Ctrl-C or SIGTERM.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use axum::Json;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -13,12 +17,29 @@ use crate::channels::{self, Started};
 use crate::config::Config;
 use crate::engine::Engine;
 
+/// Where the model is: what /readyz reports.
+#[derive(Debug, Clone)]
+enum ModelState {
+    Loading,
+    Ready(String),
+    Off,
+    Failed(String),
+}
+
 pub async fn run(config: &Config, engine: Arc<Engine>) -> anyhow::Result<()> {
-    let channels = channels::start(config, engine).await;
+    if config.model.backend == "llama" {
+        crate::llm::llama::check_gguf(&config.model.path)?;
+    }
+    let state = Arc::new(Mutex::new(ModelState::Loading));
+    tokio::spawn(load_model(config.clone(), engine.clone(), state.clone()));
+    let channels = channels::start(config, engine.clone()).await;
     let report = channels.report.clone();
     let app = channels
         .router
-        .route("/health", get(move || health(report.clone())));
+        .merge(crate::v1::router(engine, &config.http.api_key))
+        .route("/health", get(move || health(report.clone())))
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/readyz", get(move || readiness(state.clone())));
     let listener = TcpListener::bind(&config.http.listen)
         .await
         .with_context(|| format!("cannot listen on {} (http.listen)", config.http.listen))?;
@@ -30,6 +51,48 @@ pub async fn run(config: &Config, engine: Arc<Engine>) -> anyhow::Result<()> {
         task.abort();
     }
     served.context("the HTTP listener failed")
+}
+
+async fn load_model(config: Config, engine: Arc<Engine>, state: Arc<Mutex<ModelState>>) {
+    let loaded = match crate::llm::load(&config).await {
+        Ok(Some(model)) => {
+            let name = model.name().to_string();
+            engine.set_model(model);
+            ModelState::Ready(name)
+        }
+        Ok(None) => {
+            tracing::info!("model.backend = none: free text gets a pointer to /help");
+            ModelState::Off
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the model did not load; commands still work");
+            ModelState::Failed(e.to_string())
+        }
+    };
+    *state.lock().unwrap_or_else(|p| p.into_inner()) = loaded;
+}
+
+/// Ready once the store is migrated (done before serving) and the model has loaded.
+async fn readiness(state: Arc<Mutex<ModelState>>) -> impl IntoResponse {
+    let state = state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    match state {
+        ModelState::Ready(model) => (
+            StatusCode::OK,
+            Json(json!({"status": "ready", "model": model})),
+        ),
+        ModelState::Off => (
+            StatusCode::OK,
+            Json(json!({"status": "ready", "model": null})),
+        ),
+        ModelState::Loading => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "loading"})),
+        ),
+        ModelState::Failed(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "failed", "error": error})),
+        ),
+    }
 }
 
 async fn health(report: Vec<Started>) -> Json<serde_json::Value> {

@@ -92,8 +92,21 @@ enum Command {
     /// Print every tool's name, rule and JSON argument schema.
     Tools,
     /// Run the bot: Telegram and Discord when their tokens are set, the web chat at /chat,
-    /// all HTTP on http.listen. Logs which channels started and why the others did not.
+    /// the OpenAI-compatible /v1 and /healthz, /readyz, all on http.listen. Logs which
+    /// channels started and why the others did not.
     Serve,
+    /// Measure the model: tokens/s at several concurrency levels, time to first token,
+    /// a follow-up turn with and without its cache, JSON-constrained vs free generation.
+    ///
+    /// Example: `shopdesk bench --conversations 1,4,16 --tokens 64` (BENCHMARKS.md).
+    Bench {
+        /// Concurrency levels, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+        conversations: Vec<usize>,
+        /// Tokens generated per reply.
+        #[arg(long, default_value_t = 64)]
+        tokens: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -142,12 +155,22 @@ pub async fn run(args: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Chat { persona } => {
+            let model = match shopdesk::llm::load(&config).await {
+                Ok(model) => model,
+                Err(e) => {
+                    eprintln!("The model did not load, so free text gets a pointer to /help: {e}");
+                    None
+                }
+            };
             let toolbox = Toolbox {
                 store,
                 config: Arc::new(config),
                 clock,
             };
             let engine = Engine::new(toolbox, Replies::load(std::path::Path::new("prompts"))?);
+            if let Some(model) = model {
+                engine.set_model(model);
+            }
             chat::run(&engine, &persona).await?;
         }
         Command::Seed { demo, seed, truth } => {
@@ -230,9 +253,67 @@ pub async fn run(args: Cli) -> anyhow::Result<()> {
             let engine = Engine::new(toolbox, Replies::load(std::path::Path::new("prompts"))?);
             shopdesk::serve::run(&config, Arc::new(engine)).await?;
         }
+        Command::Bench {
+            conversations,
+            tokens,
+        } => bench(config, &conversations, tokens).await?,
         Command::Tools => {
             println!("{}", serde_json::to_string_pretty(&ToolCall::specs())?);
         }
+    }
+    Ok(())
+}
+
+async fn bench(mut config: Config, levels: &[usize], tokens: u32) -> anyhow::Result<()> {
+    use shopdesk::bench;
+    anyhow::ensure!(
+        config.model.backend == "llama",
+        "bench measures the in-process model: set model.backend = llama"
+    );
+    let most = levels.iter().copied().max().unwrap_or(1);
+    config.model.parallel = config.model.parallel.max(most as i64);
+    config.model.context_tokens = config.model.context_tokens.min(1024);
+    let settings = shopdesk::llm::llama::Settings::from_config(&config.model);
+    let llama = shopdesk::llm::llama::LlamaChat::load(settings).await?;
+    let info = llama.info().clone();
+    let model: Arc<dyn shopdesk::llm::ChatModel> = Arc::new(llama);
+    println!(
+        "model {} · {} threads · {} parallel · {} GPU layers of {}",
+        info.name, info.threads, info.parallel, info.gpu_layers, info.layers
+    );
+    // One short request first, so page faults of the mapped weights are not measured.
+    bench::throughput(&model, &[1], 8).await?;
+    println!(
+        "\n| conversations | generated tok/s (aggregate) | per conversation | mean TTFT | prompt tok/s |"
+    );
+    println!("|---|---|---|---|---|");
+    for run in bench::throughput(&model, levels, tokens).await? {
+        println!(
+            "| {} | {:.1} | {:.1} | {:.0} ms | {:.0} |",
+            run.conversations,
+            run.generated_per_sec(),
+            run.generated_per_sec() / run.conversations as f64,
+            run.mean_first_token.as_secs_f64() * 1000.0,
+            run.prompt_per_sec()
+        );
+    }
+    let (warm, cold, prompt) = bench::follow_up(&model).await?;
+    println!(
+        "\nfollow-up turn ({prompt} prompt tokens): TTFT {:.0} ms with its cache, {:.0} ms cold ({:.0}%)",
+        warm.as_secs_f64() * 1000.0,
+        cold.as_secs_f64() * 1000.0,
+        100.0 * warm.as_secs_f64() / cold.as_secs_f64()
+    );
+    let n = 4.min(most).max(1);
+    let (json, free) = bench::constrained(&model, n, tokens).await?;
+    println!(
+        "{n} conversations: JSON under a grammar {:.1} tok/s, free text {:.1} tok/s ({:.0}%)",
+        json.generated_per_sec(),
+        free.generated_per_sec(),
+        100.0 * json.generated_per_sec() / free.generated_per_sec()
+    );
+    if let Some(rss) = bench::peak_rss_mib() {
+        println!("peak RSS {rss:.0} MiB");
     }
     Ok(())
 }

@@ -2,8 +2,9 @@
 //!
 //! A turn: take the delivery once (redeliveries get no second answer) → resolve who is
 //! writing → persist the message → parse a command deterministically and run it through
-//! the toolbox (free text gets a pointer to /help until the model arrives) → persist and
-//! return the reply. Adapters call it through [`shopdesk_port::Handler`].
+//! the toolbox, or hand free text to the [`assistant`] (the language model) → persist and
+//! return the reply, streamed when the model writes it. Adapters call it through
+//! [`shopdesk_port::Handler`].
 //!
 //! Around that core: flood limits come first ([`limits`]); a handled delivery whose reply
 //! never reached the user gets the stored reply again; a conversation handed to a person is
@@ -11,6 +12,7 @@
 //! [`outboxes`].
 
 mod approvals;
+pub mod assistant;
 pub mod commands;
 mod delivery;
 pub mod handoff;
@@ -22,14 +24,22 @@ pub mod outboxes;
 pub mod replies;
 pub mod triggers;
 
-use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
-use shopdesk_port::{Button, Channel, CommandInfo, Handler, HistoryLine, Identity, Inbound, Reply};
+use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use shopdesk_port::{
+    Button, Channel, CommandInfo, Handler, HistoryLine, Identity, Inbound, Reply, ReplyChunk,
+};
+
+use crate::clock::Clock;
 use crate::policy::{Actor, Role};
 use crate::store::conversations::Conversation;
 use crate::store::{Store, conversations};
 use crate::tools::{Outcome, Toolbox};
+use assistant::Assistant;
 use commands::{Command, Parsed};
 pub use identity::ResolveError;
 use limits::{Limits, Verdict};
@@ -48,6 +58,16 @@ pub struct Engine {
     outboxes: Outboxes,
     limits: Limits,
     deliveries: delivery::Deliveries,
+    /// The language model for free text, set once it has loaded (commands work before);
+    /// without it free text gets a pointer to /help.
+    assistant: std::sync::OnceLock<Assistant>,
+}
+
+/// One turn's answer: complete, or streamed while the model writes it (the stream records
+/// the reply in the store when it ends).
+pub enum Turn {
+    Whole(Answer),
+    Streamed(BoxStream<'static, ReplyChunk>),
 }
 
 /// The answer to one turn before it is streamed. Empty text and no buttons: nothing to say.
@@ -86,7 +106,19 @@ impl Engine {
             outboxes: Outboxes::default(),
             limits,
             deliveries: delivery::Deliveries::default(),
+            assistant: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Free text goes to this model from now on. A model is set once; later calls are
+    /// ignored.
+    pub fn set_model(&self, model: Arc<dyn crate::llm::ChatModel>) {
+        let tokens = self.toolbox.config.model.max_reply_tokens as u32;
+        let _ = self.assistant.set(Assistant::new(model, tokens));
+    }
+
+    pub fn model(&self) -> Option<&Arc<dyn crate::llm::ChatModel>> {
+        self.assistant.get().map(Assistant::model)
     }
 
     /// Where adapters register the channels the engine may write to.
@@ -105,11 +137,11 @@ impl Engine {
     /// Handles one message; `None` when it was a redelivery whose reply was already shown,
     /// or one in progress. A redelivery whose reply never reached the user gets the stored
     /// reply, without acting again.
-    pub async fn turn(&self, inbound: &Inbound) -> Result<Option<Answer>, ResolveError> {
+    pub async fn turn(&self, inbound: &Inbound) -> Result<Option<Turn>, ResolveError> {
         let channel = inbound.identity.channel.as_str();
         let now = self.toolbox.clock.now();
         if let Some(refusal) = self.flood_refusal(inbound, now) {
-            return Ok(Some(refusal));
+            return Ok(Some(Turn::Whole(refusal)));
         }
         let mut conn = self.store().pool().acquire().await?;
         if let Some(event) = &inbound.event_id {
@@ -120,7 +152,9 @@ impl Engine {
                 conversations::Delivery::Done => {
                     let stored =
                         conversations::undelivered_reply(&mut conn, channel, event).await?;
-                    return Ok(stored.and_then(|s| serde_json::from_str(&s).ok()));
+                    return Ok(stored
+                        .and_then(|s| serde_json::from_str(&s).ok())
+                        .map(Turn::Whole));
                 }
                 conversations::Delivery::InFlight => return Ok(None),
             }
@@ -149,56 +183,59 @@ impl Engine {
         let queue_first = self.staff_arrival(&mut conn, &actor, now).await?;
         drop(conn);
 
-        let answer = match text.problem {
-            Some(problem) => Answer::text(problem),
+        let answered = match text.problem {
+            Some(problem) => Answered::Now(Answer::text(problem)),
             None => match self
                 .relay(&actor, &conversation, &text.stored, inbound)
                 .await?
             {
-                Some(relayed) => relayed,
+                Some(relayed) => Answered::Now(relayed),
                 None => {
                     self.answer(&actor, &text.stored, inbound, &conversation)
                         .await
                 }
             },
         };
-        let mut answer = match queue_first {
-            // /queue itself: the answer already is the queue.
-            Some(queue) if answer.text.starts_with(&queue) => answer,
-            Some(queue) if answer.is_silent() => Answer::text(queue),
-            Some(queue) => Answer {
-                text: format!("{queue}\n\n{}", answer.text),
-                buttons: answer.buttons,
-            },
-            None => answer,
-        };
         let mut conn = self.store().pool().acquire().await?;
         let notices = notices::take_unseen(&mut conn, &actor, &conversation, now).await?;
         drop(conn);
-        if !notices.is_empty() && !answer.is_silent() {
-            answer.text = format!("📢 {}\n\n{}", notices.join("\n📢 "), answer.text);
+        let mut before: Vec<String> = notices.iter().map(|n| format!("📢 {n}")).collect();
+        let recorder = Recorder {
+            store: self.store().clone(),
+            clock: self.toolbox.clock.clone(),
+            conversation_id: conversation.id,
+            channel: channel.to_string(),
+            event: inbound.event_id.clone(),
+        };
+        match answered {
+            Answered::Now(answer) => {
+                let answer = match queue_first {
+                    // /queue itself: the answer already is the queue.
+                    Some(queue) if answer.text.starts_with(&queue) => answer,
+                    Some(queue) if answer.is_silent() => Answer::text(queue),
+                    Some(queue) => Answer {
+                        text: format!("{queue}\n\n{}", answer.text),
+                        buttons: answer.buttons,
+                    },
+                    None => answer,
+                };
+                let answer = if before.is_empty() || answer.is_silent() {
+                    answer
+                } else {
+                    before.push(answer.text);
+                    Answer {
+                        text: before.join("\n\n"),
+                        buttons: answer.buttons,
+                    }
+                };
+                recorder.record(&answer).await?;
+                Ok(Some(Turn::Whole(answer)))
+            }
+            Answered::Streamed(pieces) => {
+                before.extend(queue_first);
+                Ok(Some(Turn::Streamed(recorder.stream(before, pieces))))
+            }
         }
-
-        let mut conn = self.store().pool().acquire().await?;
-        let now = self.toolbox.clock.now();
-        if !answer.is_silent() {
-            conversations::append_message(
-                &mut conn,
-                conversation.id,
-                "out",
-                "bot",
-                &answer.text,
-                None,
-                now,
-            )
-            .await?;
-        }
-        if let Some(event) = &inbound.event_id {
-            let stored =
-                (!answer.is_silent()).then(|| serde_json::to_string(&answer).unwrap_or_default());
-            conversations::finish_event(&mut conn, channel, event, stored.as_deref(), now).await?;
-        }
-        Ok(Some(answer))
     }
 
     /// The polite answer to the first message of a flood, silence for the rest of it.
@@ -223,25 +260,53 @@ impl Engine {
         text: &str,
         inbound: &Inbound,
         conversation: &Conversation,
-    ) -> Answer {
+    ) -> Answered {
+        if commands::is_command(text) {
+            return Answered::Now(self.command(actor, text, inbound, conversation).await);
+        }
         let lang = actor.language.as_str();
-        if !commands::is_command(text) {
-            if actor.role.is_staff() {
-                return Answer::text(self.replies.get(lang, "free_text", &[]));
-            }
-            if handoff::asks_for_a_person(text) {
-                return self
-                    .hand_off(actor, conversation, "asked for a person")
-                    .await;
-            }
-            return Answer {
-                text: self.replies.get(lang, "free_text", &[]),
-                buttons: vec![Button {
-                    label: self.replies.get(lang, "human_button", &[]),
-                    command: "/human".into(),
-                }],
+        if !actor.role.is_staff() && handoff::asks_for_a_person(text) {
+            return Answered::Now(
+                self.hand_off(actor, conversation, "asked for a person")
+                    .await,
+            );
+        }
+        if let Some(assistant) = self.assistant.get() {
+            let reply = assistant
+                .reply(
+                    &self.toolbox,
+                    &self.replies,
+                    actor,
+                    text,
+                    inbound,
+                    conversation,
+                )
+                .await;
+            return match reply {
+                assistant::Reply::Whole(answer) => Answered::Now(answer),
+                assistant::Reply::Streamed(pieces) => Answered::Streamed(pieces),
             };
         }
+        if actor.role.is_staff() {
+            return Answered::Now(Answer::text(self.replies.get(lang, "free_text", &[])));
+        }
+        Answered::Now(Answer {
+            text: self.replies.get(lang, "free_text", &[]),
+            buttons: vec![Button {
+                label: self.replies.get(lang, "human_button", &[]),
+                command: "/human".into(),
+            }],
+        })
+    }
+
+    async fn command(
+        &self,
+        actor: &Actor,
+        text: &str,
+        inbound: &Inbound,
+        conversation: &Conversation,
+    ) -> Answer {
+        let lang = actor.language.as_str();
         match commands::parse(text, actor.role) {
             Parsed::Ok(_, command) => self.run(actor, command, inbound, conversation).await,
             Parsed::Unknown { name, suggestion } => {
@@ -399,10 +464,11 @@ impl Handler for Engine {
             None => None,
         };
         let reply = match self.turn(&inbound).await {
-            Ok(Some(answer)) if answer.is_silent() => {
+            Ok(Some(Turn::Whole(answer))) if answer.is_silent() => {
                 Reply::Stream(Box::pin(futures::stream::empty()))
             }
-            Ok(Some(answer)) => Reply::whole(answer.text, answer.buttons),
+            Ok(Some(Turn::Whole(answer))) => Reply::whole(answer.text, answer.buttons),
+            Ok(Some(Turn::Streamed(stream))) => Reply::Stream(stream),
             Ok(None) => Reply::Duplicate,
             Err(ResolveError::Store(e)) => {
                 tracing::error!(error = %e, identity = %inbound.identity, "turn failed");
@@ -485,6 +551,78 @@ impl Engine {
                 text: m.text,
             })
             .collect())
+    }
+}
+
+/// How `answer` answered: now, or as a stream of text pieces from the model.
+enum Answered {
+    Now(Answer),
+    Streamed(BoxStream<'static, String>),
+}
+
+/// Records a turn's reply: the outgoing message, and the handled event with the reply to
+/// show again if it never reached the user. Owned, so a streamed reply can record itself
+/// when it ends.
+struct Recorder {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    conversation_id: i64,
+    channel: String,
+    event: Option<String>,
+}
+
+impl Recorder {
+    async fn record(&self, answer: &Answer) -> Result<(), ResolveError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let now = self.clock.now();
+        if !answer.is_silent() {
+            conversations::append_message(
+                &mut conn,
+                self.conversation_id,
+                "out",
+                "bot",
+                &answer.text,
+                None,
+                now,
+            )
+            .await?;
+        }
+        if let Some(event) = &self.event {
+            let stored =
+                (!answer.is_silent()).then(|| serde_json::to_string(answer).unwrap_or_default());
+            conversations::finish_event(&mut conn, &self.channel, event, stored.as_deref(), now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `before` (notices) first, then the model's pieces as they come; the whole reply is
+    /// recorded once the last piece has gone out.
+    fn stream(
+        self,
+        before: Vec<String>,
+        pieces: BoxStream<'static, String>,
+    ) -> BoxStream<'static, ReplyChunk> {
+        let shown = Arc::new(Mutex::new(String::new()));
+        let heading = (!before.is_empty()).then(|| format!("{}\n\n", before.join("\n\n")));
+        let kept = shown.clone();
+        let body = futures::stream::iter(heading)
+            .chain(pieces)
+            .map(move |text| {
+                kept.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_str(&text);
+                ReplyChunk::Text { text }
+            });
+        let end = futures::stream::once(async move {
+            let text = std::mem::take(&mut *shown.lock().unwrap_or_else(|p| p.into_inner()));
+            if let Err(e) = self.record(&Answer::text(text)).await {
+                tracing::error!(error = %e, "could not record a streamed reply");
+            }
+            None
+        })
+        .filter_map(futures::future::ready);
+        body.chain(end).boxed()
     }
 }
 

@@ -263,6 +263,9 @@ pub struct ToolSpec {
     pub description: &'static str,
     #[serde(skip)]
     pub rule: Rule,
+    /// Changes store data (the model is never offered these: effects start from a command).
+    #[serde(skip)]
+    pub effect: bool,
     pub parameters: serde_json::Value,
 }
 
@@ -271,6 +274,7 @@ fn spec<T: Tool>() -> ToolSpec {
         name: T::NAME,
         description: T::DESCRIPTION,
         rule: T::RULE,
+        effect: T::EFFECT,
         parameters: schemars::schema_for!(T).to_value(),
     }
 }

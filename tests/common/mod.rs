@@ -3,6 +3,8 @@
 //! wired to a clock the test controls.
 #![allow(dead_code)]
 
+pub mod model;
+
 use std::sync::Arc;
 
 use shopdesk::clock::{DAY, ManualClock, Timestamp};
