@@ -22,6 +22,7 @@ pub struct Config {
     pub currency: String,
     pub http: Http,
     pub model: Model,
+    pub retrieval: Retrieval,
     pub orders: Orders,
     pub pricing: Pricing,
     pub restock: Restock,
@@ -76,6 +77,32 @@ pub struct Model {
     pub openai_api_key: String,
     /// For `openai`: the model name the endpoint knows.
     pub openai_model: String,
+}
+
+/// The knowledge index: policies and products, searched by meaning and by words.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retrieval {
+    /// A BERT-family model directory (model.safetensors, tokenizer.json, config.json);
+    /// scripts/fetch-models puts all-MiniLM-L6-v2 here. Missing: retrieval is off.
+    pub embedder_path: PathBuf,
+    /// The Markdown policies and FAQ to ingest.
+    pub knowledge_dir: PathBuf,
+    /// A passage is trusted when its cosine similarity with the question reaches this...
+    pub min_dense_score: f64,
+    /// ...or its BM25 score reaches this (Chinese relies on it with the English embedder).
+    pub min_bm25_score: f64,
+}
+
+impl Default for Retrieval {
+    fn default() -> Self {
+        Retrieval {
+            embedder_path: PathBuf::from("models/all-MiniLM-L6-v2"),
+            knowledge_dir: PathBuf::from("knowledge"),
+            min_dense_score: 0.45,
+            min_bm25_score: 6.0,
+        }
+    }
 }
 
 impl Default for Model {
@@ -318,6 +345,7 @@ impl Default for Config {
             currency: "USD".into(),
             http: Http::default(),
             model: Model::default(),
+            retrieval: Retrieval::default(),
             orders: Orders::default(),
             pricing: Pricing::default(),
             restock: Restock::default(),

@@ -14,6 +14,7 @@ pub mod llm;
 pub mod money;
 pub mod ops;
 pub mod policy;
+pub mod retrieval;
 pub mod seed;
 pub mod serve;
 pub mod store;

@@ -14,6 +14,7 @@ pub mod customers;
 pub mod effects;
 pub mod handoffs;
 pub mod incidents;
+pub mod knowledge;
 pub mod link_attempts;
 pub mod orders;
 pub mod presence;
