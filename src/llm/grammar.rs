@@ -13,9 +13,9 @@ use super::ToolSpec;
 /// The `name` of the choice that means "no tool: answer in words".
 pub const ANSWER: &str = "answer";
 
-/// Longest string argument a tool choice may hold when its schema sets no limit: without
-/// one a small model can repeat a character until the token budget cuts the JSON short.
-const MAX_ARGUMENT_CHARS: u64 = 32;
+/// Longest string argument a tool choice may hold (tighter than any limit of its own):
+/// without it a small model can repeat a word until the token budget cuts the JSON short.
+const MAX_ARGUMENT_CHARS: u64 = 40;
 
 /// One schema that accepts exactly the valid choices among `tools`.
 pub fn tool_choice_schema(tools: &[ToolSpec]) -> Value {
@@ -128,7 +128,7 @@ fn close_objects(value: &mut Value) {
     }
 }
 
-/// Free strings get [`MAX_ARGUMENT_CHARS`], so every choice ends within its token budget.
+/// Strings get at most [`MAX_ARGUMENT_CHARS`], so every choice ends within its token budget.
 fn bound_strings(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -137,11 +137,13 @@ fn bound_strings(value: &mut Value) {
                 Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
                 _ => false,
             };
-            let free = !["maxLength", "enum", "const", "pattern", "format"]
+            let free = !["enum", "const", "pattern", "format"]
                 .iter()
                 .any(|k| map.contains_key(*k));
             if is_string && free {
-                map.insert("maxLength".into(), json!(MAX_ARGUMENT_CHARS));
+                let own = map.get("maxLength").and_then(Value::as_u64);
+                let limit = own.map_or(MAX_ARGUMENT_CHARS, |n| n.min(MAX_ARGUMENT_CHARS));
+                map.insert("maxLength".into(), json!(limit));
             }
             map.values_mut().for_each(bound_strings);
         }
