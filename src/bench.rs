@@ -210,3 +210,62 @@ pub fn peak_rss_mib() -> Option<f64> {
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
+
+/// Ingest throughput and query latency of the knowledge index at `size` chunks: the
+/// shipped knowledge/ repeated with variations until the index holds `size` chunks, then
+/// every evaluation question (embedding + hybrid search) timed one by one.
+pub async fn retrieval(
+    config: &crate::config::Config,
+    size: usize,
+    questions: &[(String, String)],
+) -> anyhow::Result<(f64, Vec<Duration>)> {
+    use crate::retrieval::{Knowledge, Mode, edge::EdgeIndex, embed::Embedder, knowledge};
+    let dir = tempfile_dir()?;
+    let embedder = Arc::new(Embedder::load(&config.retrieval.embedder_path)?);
+    let index = EdgeIndex::open(&dir.join("index"), embedder.dimension())?;
+    let k = Knowledge::new(embedder, Arc::new(index), &config.retrieval)?;
+    let docs = knowledge::load_dir(&config.retrieval.knowledge_dir)?;
+    let base: Vec<knowledge::Chunk> = docs.iter().flat_map(knowledge::chunk).collect();
+    anyhow::ensure!(!base.is_empty(), "no knowledge to index");
+    let chunks: Vec<knowledge::Chunk> = (0..size)
+        .map(|i| {
+            let mut c = base[i % base.len()].clone();
+            c.id = i as u64 + 1;
+            if i >= base.len() {
+                c.text = format!(
+                    "{} (copy {} of the store's archive)",
+                    c.text,
+                    i / base.len()
+                );
+            }
+            c
+        })
+        .collect();
+    let start = Instant::now();
+    for (done, batch) in chunks.chunks(64).enumerate() {
+        let points = k.points(batch).await?;
+        k.index().upsert(points).await?;
+        crate::retrieval::ingest::print_progress(crate::retrieval::ingest::Progress {
+            done: ((done + 1) * 64).min(size),
+            total: size,
+        });
+    }
+    let rate = size as f64 / start.elapsed().as_secs_f64();
+    let mut latencies = Vec::new();
+    for (question, language) in questions {
+        let t = Instant::now();
+        k.search(question, language, Mode::Hybrid, 3).await?;
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    // The index flushes when dropped: close it before its directory goes.
+    drop(k);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((rate, latencies))
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("shopdesk-bench-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

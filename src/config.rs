@@ -88,10 +88,14 @@ pub struct Retrieval {
     pub embedder_path: PathBuf,
     /// The Markdown policies and FAQ to ingest.
     pub knowledge_dir: PathBuf,
-    /// A passage is trusted when its cosine similarity with the question reaches this...
+    /// An English passage is trusted when its cosine similarity with the question reaches
+    /// this...
     pub min_dense_score: f64,
-    /// ...or its BM25 score reaches this (Chinese relies on it with the English embedder).
+    /// ...or its BM25 score reaches this.
     pub min_bm25_score: f64,
+    /// A Chinese passage is trusted when its BM25 score (words and character pairs)
+    /// reaches this; the default embedder's Chinese similarities are not used.
+    pub min_bm25_score_zh: f64,
 }
 
 impl Default for Retrieval {
@@ -99,8 +103,9 @@ impl Default for Retrieval {
         Retrieval {
             embedder_path: PathBuf::from("models/all-MiniLM-L6-v2"),
             knowledge_dir: PathBuf::from("knowledge"),
-            min_dense_score: 0.45,
-            min_bm25_score: 6.0,
+            min_dense_score: 0.40,
+            min_bm25_score: 7.0,
+            min_bm25_score_zh: 30.0,
         }
     }
 }

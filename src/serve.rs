@@ -32,6 +32,7 @@ pub async fn run(config: &Config, engine: Arc<Engine>) -> anyhow::Result<()> {
     }
     let state = Arc::new(Mutex::new(ModelState::Loading));
     tokio::spawn(load_model(config.clone(), engine.clone(), state.clone()));
+    tokio::spawn(load_knowledge(config.clone(), engine.clone()));
     let channels = channels::start(config, engine.clone()).await;
     let report = channels.report.clone();
     let app = channels
@@ -70,6 +71,33 @@ async fn load_model(config: Config, engine: Arc<Engine>, state: Arc<Mutex<ModelS
         }
     };
     *state.lock().unwrap_or_else(|p| p.into_inner()) = loaded;
+}
+
+/// Opens the knowledge index and brings it up to date (all of it on the first start), in
+/// the background: until then free text is answered without it.
+async fn load_knowledge(config: Config, engine: Arc<Engine>) {
+    let now = engine.toolbox().clock.now();
+    let store = engine.store().clone();
+    match crate::retrieval::ingest::open_and_sync(
+        &config,
+        &store,
+        now,
+        &crate::retrieval::ingest::log_progress,
+    )
+    .await
+    {
+        Ok(Some(knowledge)) => {
+            match crate::engine::router::load(std::path::Path::new("intents")).and_then(|intents| {
+                crate::engine::router::Router::build(intents, knowledge.embedder().clone())
+            }) {
+                Ok(router) => engine.set_router(std::sync::Arc::new(router)),
+                Err(e) => tracing::error!(error = %e, "the intent router is not available"),
+            }
+            engine.set_knowledge(knowledge);
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "the knowledge index is not available"),
+    }
 }
 
 /// Ready once the store is migrated (done before serving) and the model has loaded.

@@ -557,3 +557,99 @@ async fn free_text_never_changes_the_store_whatever_it_says() {
         assert!(!call.effect, "the model was offered {tool}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_foreign_or_truncated_model_file_says_what_to_do() {
+    if !model::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let load = |path: std::path::PathBuf| async move {
+        let mut settings = model::settings(1, 1);
+        settings.path = path;
+        match LlamaChat::load(settings).await {
+            Ok(_) => panic!("a bad model file loaded"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let missing = load(dir.path().join("nope.gguf")).await;
+    assert!(
+        missing.contains("cannot open") && missing.contains("scripts/fetch-models"),
+        "{missing}"
+    );
+    let foreign = dir.path().join("model.bin");
+    std::fs::write(&foreign, b"PK\x03\x04 not a model").unwrap();
+    let foreign = load(foreign).await;
+    assert!(foreign.contains("not a GGUF model"), "{foreign}");
+    let truncated = dir.path().join("truncated.gguf");
+    let bytes = std::fs::read(model::path()).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    let truncated = load(truncated).await;
+    assert!(truncated.contains("truncated"), "{truncated}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_reports_health_then_readiness_and_answers_on_v1() {
+    if !model::available() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_shopdesk"))
+        .arg("serve")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("SHOPDESK_DATA_DIR", dir.path())
+        .env("SHOPDESK_HTTP_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SHOPDESK_MODEL_PARALLEL", "2")
+        .env("SHOPDESK_RETRIEVAL_EMBEDDER_PATH", "/nonexistent")
+        .env_remove("SHOPDESK_CONFIG")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let ready = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve never became ready"
+        );
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            break r.json::<serde_json::Value>().await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(ready["model"], "SmolLM2-135M-Instruct.Q4_1");
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let models: serde_json::Value = http
+        .get(format!("{base}/v1/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["data"][0]["id"], "SmolLM2-135M-Instruct.Q4_1");
+    let broken = http
+        .post(format!("{base}/v1/chat/completions"))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
+    let error: serde_json::Value = broken.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
+    child.kill().await.unwrap();
+}

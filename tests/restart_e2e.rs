@@ -37,6 +37,8 @@ impl Service {
             .env("SHOPDESK_TELEGRAM_POLL_TIMEOUT_SECS", "1")
             .env("SHOPDESK_TELEGRAM_EDIT_INTERVAL_MS", "0")
             .env("SHOPDESK_HTTP_LISTEN", "127.0.0.1:0")
+            // This test is about delivery across crashes: no knowledge index to build.
+            .env("SHOPDESK_RETRIEVAL_EMBEDDER_PATH", "/nonexistent")
             .env("SHOPDESK_LOG", "info")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(Stdio::null())

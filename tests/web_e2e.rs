@@ -159,6 +159,27 @@ async fn answers_stream_as_token_frames_then_done_and_resume_continues() {
     assert_ne!(fresh["visitor"], visitor.as_str());
 }
 
+/// The real model behind the real engine: its answer in words reaches the visitor as
+/// token frames while it is being written, and the stored reply is the whole of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_answer_streams_in_several_token_frames() {
+    let Some(model) = common::model::shared().await else {
+        return;
+    };
+    let shop = Shop::new(Db::Sqlite).await;
+    shop.engine.set_model(model);
+    let addr = serve(shop.engine.clone(), &shop.engine, &config()).await;
+    let mut client = Client::connect(addr).await;
+    client.hello().await;
+    let (tokens, done) = client.ask("m1", "hello! how are you today?").await;
+    println!("token frames: {tokens:?}");
+    assert!(
+        tokens.len() >= 2,
+        "the model's answer came in one piece: {tokens:?}"
+    );
+    assert_eq!(done["text"].as_str().unwrap(), tokens.concat());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_frames_get_clear_errors_or_a_clean_close() {
     let shop = Shop::new(Db::Sqlite).await;

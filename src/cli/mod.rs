@@ -95,11 +95,23 @@ enum Command {
     /// the OpenAI-compatible /v1 and /healthz, /readyz, all on http.listen. Logs which
     /// channels started and why the others did not.
     Serve,
+    /// Index the store's knowledge (knowledge/ and the catalogue) for grounded answers.
+    ///
+    /// Incremental: only new, changed or missing chunks are embedded, and documents that
+    /// are gone leave the index. `serve` and `chat` run the same update at start.
+    Ingest {
+        /// The Markdown knowledge directory (default: retrieval.knowledge_dir).
+        dir: Option<PathBuf>,
+    },
     /// Measure the model: tokens/s at several concurrency levels, time to first token,
     /// a follow-up turn with and without its cache, JSON-constrained vs free generation.
     ///
-    /// Example: `shopdesk bench --conversations 1,4,16 --tokens 64` (BENCHMARKS.md).
+    /// Examples (BENCHMARKS.md): `shopdesk bench --conversations 1,4,16 --tokens 64`;
+    /// `shopdesk bench --retrieval 10000` for ingest throughput and search latency.
     Bench {
+        /// Measure the knowledge index at this many chunks instead of the model.
+        #[arg(long, value_name = "CHUNKS")]
+        retrieval: Option<usize>,
         /// Concurrency levels, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
         conversations: Vec<usize>,
@@ -162,6 +174,7 @@ pub async fn run(args: Cli) -> anyhow::Result<()> {
                     None
                 }
             };
+            let knowledge = shopdesk::retrieval::ingest::open_existing(&config)?;
             let toolbox = Toolbox {
                 store,
                 config: Arc::new(config),
@@ -170,6 +183,13 @@ pub async fn run(args: Cli) -> anyhow::Result<()> {
             let engine = Engine::new(toolbox, Replies::load(std::path::Path::new("prompts"))?);
             if let Some(model) = model {
                 engine.set_model(model);
+            }
+            if let Some(knowledge) = knowledge {
+                let intents = shopdesk::engine::router::load(std::path::Path::new("intents"))?;
+                let router =
+                    shopdesk::engine::router::Router::build(intents, knowledge.embedder().clone())?;
+                engine.set_router(Arc::new(router));
+                engine.set_knowledge(knowledge);
             }
             chat::run(&engine, &persona).await?;
         }
@@ -253,9 +273,35 @@ pub async fn run(args: Cli) -> anyhow::Result<()> {
             let engine = Engine::new(toolbox, Replies::load(std::path::Path::new("prompts"))?);
             shopdesk::serve::run(&config, Arc::new(engine)).await?;
         }
+        Command::Ingest { dir } => {
+            let mut config = config;
+            if let Some(dir) = dir {
+                config.retrieval.knowledge_dir = dir;
+            }
+            anyhow::ensure!(
+                shopdesk::retrieval::embedder_present(&config.retrieval.embedder_path),
+                "no embedder at {}: run scripts/fetch-models, or set retrieval.embedder_path",
+                config.retrieval.embedder_path.display()
+            );
+            let knowledge = shopdesk::retrieval::Knowledge::open(&config)?;
+            let report = shopdesk::retrieval::ingest::ingest(
+                &knowledge,
+                &store,
+                &config.retrieval.knowledge_dir,
+                clock.now(),
+                &shopdesk::retrieval::ingest::print_progress,
+            )
+            .await?;
+            println!("{report}");
+        }
+        Command::Bench {
+            retrieval: Some(size),
+            ..
+        } => bench_retrieval(&config, size).await?,
         Command::Bench {
             conversations,
             tokens,
+            ..
         } => bench(config, &conversations, tokens).await?,
         Command::Tools => {
             println!("{}", serde_json::to_string_pretty(&ToolCall::specs())?);
@@ -315,5 +361,38 @@ async fn bench(mut config: Config, levels: &[usize], tokens: u32) -> anyhow::Res
     if let Some(rss) = bench::peak_rss_mib() {
         println!("peak RSS {rss:.0} MiB");
     }
+    Ok(())
+}
+
+async fn bench_retrieval(config: &Config, size: usize) -> anyhow::Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Questions {
+        question: Vec<Question>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Question {
+        text: String,
+        language: String,
+    }
+    let path = std::path::Path::new("tests/data/retrieval/questions.toml");
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "the questions come from {}: run from the repository root",
+            path.display()
+        )
+    })?;
+    let questions: Vec<(String, String)> = toml::from_str::<Questions>(&text)?
+        .question
+        .into_iter()
+        .map(|q| (q.text, q.language))
+        .collect();
+    let (rate, latencies) = shopdesk::bench::retrieval(config, size, &questions).await?;
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    println!(
+        "{size} chunks: ingest {rate:.0} chunks/s; query (embedding + hybrid search) over {} questions: p50 {:.1} ms, p99 {:.1} ms",
+        latencies.len(),
+        at(0.5).as_secs_f64() * 1000.0,
+        at(0.99).as_secs_f64() * 1000.0
+    );
     Ok(())
 }

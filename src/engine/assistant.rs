@@ -7,6 +7,10 @@
 //! anything are never offered: effects start from a command the person typed. Otherwise
 //! the model answers in words, streamed, from the store facts in its system prompt.
 //!
+//! When the store's knowledge is indexed, the engine has already looked there first
+//! ([`super::grounded`]); if it found nothing confident and the model would answer in
+//! words, the assistant says it is not sure and offers a person instead of guessing.
+//!
 //! Each step keeps its own llama session per conversation, so a follow-up turn only
 //! evaluates what is new. The default 135M model writes poor Chinese, so Chinese speakers
 //! get a templated answer instead of the model's words.
@@ -53,13 +57,14 @@ impl Assistant {
 
     pub async fn reply(
         &self,
-        toolbox: &Toolbox,
-        replies: &super::Replies,
+        engine: &super::Engine,
         actor: &Actor,
         text: &str,
         inbound: &Inbound,
         conversation: &Conversation,
+        knowledge_checked: bool,
     ) -> Reply {
+        let (toolbox, replies) = (&engine.toolbox, &engine.replies);
         let lang = actor.language.as_str();
         let system = replies.get(
             lang,
@@ -92,6 +97,17 @@ impl Assistant {
             Err(e) => {
                 tracing::warn!(error = %e, "the model could not choose; answering in words");
             }
+        }
+        // The knowledge had nothing confident to say: rather than let the model invent
+        // policy, say so and offer a person.
+        if knowledge_checked {
+            return Reply::Whole(Answer {
+                text: replies.get(lang, "not_sure", &[]),
+                buttons: vec![shopdesk_port::Button {
+                    label: replies.get(lang, "human_button", &[]),
+                    command: "/human".into(),
+                }],
+            });
         }
         if lang != "en" {
             return Reply::Whole(Answer::text(replies.get(lang, "assistant_commands", &[])));

@@ -15,6 +15,8 @@ mod approvals;
 pub mod assistant;
 pub mod commands;
 mod delivery;
+mod dialogue;
+pub mod grounded;
 pub mod handoff;
 pub mod identity;
 pub mod limits;
@@ -22,6 +24,7 @@ mod linking;
 pub mod notices;
 pub mod outboxes;
 pub mod replies;
+pub mod router;
 pub mod triggers;
 
 use std::sync::{Arc, Mutex};
@@ -61,6 +64,11 @@ pub struct Engine {
     /// The language model for free text, set once it has loaded (commands work before);
     /// without it free text gets a pointer to /help.
     assistant: std::sync::OnceLock<Assistant>,
+    /// The store's indexed knowledge; free text about policies and products is answered
+    /// from it, cited.
+    knowledge: std::sync::OnceLock<Arc<crate::retrieval::Knowledge>>,
+    /// The intent router; free text it places is answered without the model.
+    router: std::sync::OnceLock<Arc<router::Router>>,
 }
 
 /// One turn's answer: complete, or streamed while the model writes it (the stream records
@@ -107,6 +115,8 @@ impl Engine {
             limits,
             deliveries: delivery::Deliveries::default(),
             assistant: std::sync::OnceLock::new(),
+            knowledge: std::sync::OnceLock::new(),
+            router: std::sync::OnceLock::new(),
         }
     }
 
@@ -115,6 +125,16 @@ impl Engine {
     pub fn set_model(&self, model: Arc<dyn crate::llm::ChatModel>) {
         let tokens = self.toolbox.config.model.max_reply_tokens as u32;
         let _ = self.assistant.set(Assistant::new(model, tokens));
+    }
+
+    /// Free text about policies and products is answered from this knowledge from now on.
+    pub fn set_knowledge(&self, knowledge: Arc<crate::retrieval::Knowledge>) {
+        let _ = self.knowledge.set(knowledge);
+    }
+
+    /// Free text is routed by intent from now on.
+    pub fn set_router(&self, router: Arc<router::Router>) {
+        let _ = self.router.set(router);
     }
 
     pub fn model(&self) -> Option<&Arc<dyn crate::llm::ChatModel>> {
@@ -271,15 +291,41 @@ impl Engine {
                     .await,
             );
         }
+        if let Some(router) = self.router.get()
+            && let Some(answer) = self
+                .dialogue(router, actor, text, inbound, conversation)
+                .await
+        {
+            return Answered::Now(answer);
+        }
+        let knowledge = self.knowledge.get();
+        if let Some(knowledge) = knowledge
+            && !grounded::mentions_an_order(text)
+        {
+            let found = grounded::answer(
+                knowledge,
+                self.model(),
+                &self.toolbox,
+                &self.replies,
+                actor,
+                text,
+            )
+            .await;
+            match found {
+                grounded::Grounded::Whole(answer) => return Answered::Now(answer),
+                grounded::Grounded::Streamed(pieces) => return Answered::Streamed(pieces),
+                grounded::Grounded::Unsure => {}
+            }
+        }
         if let Some(assistant) = self.assistant.get() {
             let reply = assistant
                 .reply(
-                    &self.toolbox,
-                    &self.replies,
+                    self,
                     actor,
                     text,
                     inbound,
                     conversation,
+                    knowledge.is_some(),
                 )
                 .await;
             return match reply {
@@ -290,8 +336,13 @@ impl Engine {
         if actor.role.is_staff() {
             return Answered::Now(Answer::text(self.replies.get(lang, "free_text", &[])));
         }
+        let key = if knowledge.is_some() {
+            "not_sure"
+        } else {
+            "free_text"
+        };
         Answered::Now(Answer {
-            text: self.replies.get(lang, "free_text", &[]),
+            text: self.replies.get(lang, key, &[]),
             buttons: vec![Button {
                 label: self.replies.get(lang, "human_button", &[]),
                 command: "/human".into(),

@@ -14,8 +14,8 @@ use qdrant_edge::external::ordered_float::OrderedFloat;
 use qdrant_edge::{
     Condition, Distance, EdgeConfigBuilder, EdgeShard, EdgeSparseVectorParamsBuilder,
     EdgeVectorParamsBuilder, FieldCondition, Filter, JsonPath, Match, Modifier, NamedQuery,
-    PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum, QueryRequest,
-    Range, ScoringQuery, ScrollRequest, SparseVector, UpdateOperation, ValueVariants, Vector,
+    PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum, QueryRequest, Range,
+    ScoringQuery, ScrollRequest, SparseVector, UpdateOperation, ValueVariants, Vector,
     VectorInternal, Vectors, WithPayloadInterface, WithVector,
 };
 
@@ -33,7 +33,19 @@ enum Write {
 
 pub struct EdgeIndex {
     shard: Arc<EdgeShard>,
-    writer: Sender<Write>,
+    /// Taken on drop, which ends the writer thread; it is then joined, so the shard (and
+    /// its lock on the write-ahead log) is released when the index is.
+    writer: Option<Sender<Write>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for EdgeIndex {
+    fn drop(&mut self) {
+        self.writer.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl EdgeIndex {
@@ -45,8 +57,16 @@ impl EdgeIndex {
         } else {
             std::fs::create_dir_all(dir)?;
             let config = EdgeConfigBuilder::new()
-                .vector(DENSE, EdgeVectorParamsBuilder::new(dimension, Distance::Cosine).build())
-                .sparse_vector(SPARSE, EdgeSparseVectorParamsBuilder::new().modifier(Modifier::Idf).build())
+                .vector(
+                    DENSE,
+                    EdgeVectorParamsBuilder::new(dimension, Distance::Cosine).build(),
+                )
+                .sparse_vector(
+                    SPARSE,
+                    EdgeSparseVectorParamsBuilder::new()
+                        .modifier(Modifier::Idf)
+                        .build(),
+                )
                 .build();
             EdgeShard::new(dir, config)
                 .map_err(|e| anyhow::anyhow!("cannot create the index at {}: {e}", dir.display()))?
@@ -55,7 +75,7 @@ impl EdgeIndex {
         let (writer, writes) = channel::<Write>();
         let owned = shard.clone();
         let path: PathBuf = dir.to_path_buf();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("index-writer".into())
             .spawn(move || {
                 for write in writes {
@@ -68,12 +88,18 @@ impl EdgeIndex {
                 }
                 tracing::debug!(path = %path.display(), "index writer stopped");
             })?;
-        Ok(EdgeIndex { shard, writer })
+        Ok(EdgeIndex {
+            shard,
+            writer: Some(writer),
+            thread: Some(thread),
+        })
     }
 
     async fn write(&self, make: impl FnOnce(Reply) -> Write) -> anyhow::Result<()> {
         let (reply, done) = tokio::sync::oneshot::channel();
         self.writer
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("the index is closing"))?
             .send(make(reply))
             .map_err(|_| anyhow::anyhow!("the index writer has stopped"))?;
         done.await
@@ -92,21 +118,24 @@ fn upsert(shard: &EdgeShard, points: Vec<IndexPoint>) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     shard
-        .update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(
-            PointInsertOperations::PointsList(points),
-        )))
+        .update(UpdateOperation::PointOperation(
+            PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
+        ))
         .map_err(|e| anyhow::anyhow!("index update failed: {e}"))
 }
 
 fn delete(shard: &EdgeShard, ids: Vec<u64>) -> anyhow::Result<()> {
     let ids = ids.into_iter().map(PointId::from).collect();
     shard
-        .update(UpdateOperation::PointOperation(PointOperations::DeletePoints { ids }))
+        .update(UpdateOperation::PointOperation(
+            PointOperations::DeletePoints { ids },
+        ))
         .map_err(|e| anyhow::anyhow!("index delete failed: {e}"))
 }
 
 fn key(name: &str) -> JsonPath {
-    name.parse().expect("a plain field name is a valid JSON path")
+    name.parse()
+        .expect("a plain field name is a valid JSON path")
 }
 
 fn to_filter(filter: &SearchFilter) -> Option<Filter> {
@@ -150,19 +179,29 @@ impl VectorStore for EdgeIndex {
         self.write(|reply| Write::Delete(ids, reply)).await
     }
 
-    async fn nearest(&self, probe: Probe, filter: &SearchFilter, limit: usize) -> anyhow::Result<Vec<Hit>> {
+    async fn nearest(
+        &self,
+        probe: Probe,
+        filter: &SearchFilter,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Hit>> {
         let (vector, using) = match probe {
             Probe::Dense(v) => (VectorInternal::from(v), DENSE),
             Probe::Sparse(indices, values) => {
                 if indices.is_empty() {
                     return Ok(Vec::new());
                 }
-                (VectorInternal::from(SparseVector { indices, values }), SPARSE)
+                (
+                    VectorInternal::from(SparseVector { indices, values }),
+                    SPARSE,
+                )
             }
         };
         let request = QueryRequest {
             prefetches: Vec::new(),
-            query: Some(ScoringQuery::Vector(QueryEnum::Nearest(NamedQuery::new(vector, using)))),
+            query: Some(ScoringQuery::Vector(QueryEnum::Nearest(NamedQuery::new(
+                vector, using,
+            )))),
             filter: to_filter(filter),
             score_threshold: None,
             limit,
@@ -182,7 +221,10 @@ impl VectorStore for EdgeIndex {
                     PointId::NumId(n) => n,
                     _ => return None,
                 };
-                let payload = p.payload.map(|pl| serde_json::Value::Object(pl.0)).unwrap_or_default();
+                let payload = p
+                    .payload
+                    .map(|pl| serde_json::Value::Object(pl.0))
+                    .unwrap_or_default();
                 Some(Hit {
                     id,
                     score: p.score,

@@ -31,8 +31,9 @@ impl Embedder {
                 .with_context(|| format!("cannot read {}/config.json; {hint}", dir.display()))?,
         )
         .with_context(|| format!("{}/config.json is not a BERT config", dir.display()))?;
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
-            .map_err(|e| anyhow::anyhow!("cannot read {}/tokenizer.json ({e}); {hint}", dir.display()))?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| {
+            anyhow::anyhow!("cannot read {}/tokenizer.json ({e}); {hint}", dir.display())
+        })?;
         tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
@@ -43,7 +44,8 @@ impl Embedder {
         let weights = dir.join("model.safetensors");
         anyhow::ensure!(weights.exists(), "{} is missing; {hint}", weights.display());
         // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu)? };
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu)? };
         let dimension = config.hidden_size;
         let model = BertModel::load(vb, &config).context("loading the embedder's weights")?;
         Ok(Embedder {

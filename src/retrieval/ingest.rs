@@ -108,7 +108,8 @@ pub async fn ingest(
         let points = knowledge.points(&owned).await?;
         knowledge.index().upsert(points).await?;
         for c in &owned {
-            crate::store::knowledge::record(&mut conn, c.id, &c.doc, &c.language, &c.hash, now).await?;
+            crate::store::knowledge::record(&mut conn, c.id, &c.doc, &c.language, &c.hash, now)
+                .await?;
         }
         progress(Progress {
             done: (i * BATCH + batch.len()).min(total),
@@ -139,4 +140,87 @@ pub async fn ingest(
         seconds: start.elapsed().as_secs_f64(),
         changed_documents: changed,
     })
+}
+
+/// Opens the configured knowledge and brings the index up to date (only what is new,
+/// changed or missing is embedded). `None`, with the reason logged, when no embedder is
+/// installed.
+pub async fn open_and_sync(
+    config: &crate::config::Config,
+    store: &Store,
+    now: Timestamp,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> anyhow::Result<Option<std::sync::Arc<Knowledge>>> {
+    if !super::embedder_present(&config.retrieval.embedder_path) {
+        tracing::warn!(
+            path = %config.retrieval.embedder_path.display(),
+            "no embedder here, so policy questions are not answered from knowledge/; run scripts/fetch-models"
+        );
+        return Ok(None);
+    }
+    let knowledge = Knowledge::open(config)?;
+    let report = ingest(
+        &knowledge,
+        store,
+        &config.retrieval.knowledge_dir,
+        now,
+        progress,
+    )
+    .await?;
+    tracing::info!(
+        chunks = report.chunks,
+        embedded = report.embedded,
+        removed = report.removed,
+        seconds = report.seconds,
+        "knowledge index up to date"
+    );
+    Ok(Some(std::sync::Arc::new(knowledge)))
+}
+
+/// The index as the last ingest left it, without updating it (for `chat`, which may run
+/// beside a `serve` that owns the index). `None`, with a hint, when there is none yet.
+pub fn open_existing(
+    config: &crate::config::Config,
+) -> anyhow::Result<Option<std::sync::Arc<Knowledge>>> {
+    let indexed = config
+        .data_dir
+        .join("index")
+        .join("edge_config.json")
+        .exists();
+    if !super::embedder_present(&config.retrieval.embedder_path) || !indexed {
+        eprintln!("No knowledge index yet: run `shopdesk ingest` for answers from knowledge/.");
+        return Ok(None);
+    }
+    Ok(Some(std::sync::Arc::new(Knowledge::open(config)?)))
+}
+
+/// A progress line on stderr, redrawn in place: `ingest: 120/1060 chunks`.
+pub fn print_progress(p: Progress) {
+    use std::io::Write;
+    if p.total == 0 {
+        return;
+    }
+    let width = 30;
+    let filled = width * p.done / p.total;
+    eprint!(
+        "\ringest: [{}{}] {}/{} chunks",
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        p.done,
+        p.total
+    );
+    if p.done == p.total {
+        eprintln!();
+    }
+    let _ = std::io::stderr().flush();
+}
+
+/// Progress as log lines, every quarter (for `serve`, whose stderr is a log).
+pub fn log_progress(p: Progress) {
+    if p.total > 0
+        && (p.done == p.total
+            || p.done * 4 / p.total != (p.done.saturating_sub(BATCH)) * 4 / p.total)
+    {
+        tracing::info!(done = p.done, total = p.total, "embedding knowledge chunks");
+    }
 }

@@ -75,8 +75,9 @@ const WINDOW_CHARS: usize = 1200;
 /// Every `*.md` under `dir` (recursively), parsed; the error names the file and line.
 pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<Document>> {
     let mut paths = Vec::new();
-    collect_markdown(dir, &mut paths)
-        .map_err(|e| anyhow::anyhow!("cannot read the knowledge directory {}: {e}", dir.display()))?;
+    collect_markdown(dir, &mut paths).map_err(|e| {
+        anyhow::anyhow!("cannot read the knowledge directory {}: {e}", dir.display())
+    })?;
     paths.sort();
     paths.iter().map(|p| parse(p)).collect()
 }
@@ -100,7 +101,10 @@ pub fn parse(path: &Path) -> anyhow::Result<Document> {
     let at = |line: usize, problem: &str| anyhow::anyhow!("{}:{line}: {problem}", path.display());
     let mut lines = text.lines().enumerate();
     if lines.next().map(|(_, l)| l.trim()) != Some("---") {
-        return Err(at(1, "a knowledge document starts with front matter between --- lines"));
+        return Err(at(
+            1,
+            "a knowledge document starts with front matter between --- lines",
+        ));
     }
     let mut fields = std::collections::HashMap::new();
     let mut body_start = None;
@@ -115,7 +119,10 @@ pub fn parse(path: &Path) -> anyhow::Result<Document> {
         let Some((key, value)) = line.split_once(':') else {
             return Err(at(i + 1, &format!("`{line}` is not `key: value`")));
         };
-        fields.insert(key.trim().to_string(), value.trim().trim_matches('"').to_string());
+        fields.insert(
+            key.trim().to_string(),
+            value.trim().trim_matches('"').to_string(),
+        );
     }
     let Some(body_start) = body_start else {
         return Err(at(1, "the front matter has no closing --- line"));
@@ -128,7 +135,10 @@ pub fn parse(path: &Path) -> anyhow::Result<Document> {
     };
     let effective = field("effective")?;
     if chrono::NaiveDate::parse_from_str(&effective, "%Y-%m-%d").is_err() {
-        return Err(at(1, &format!("effective `{effective}` is not a date like 2026-09-01")));
+        return Err(at(
+            1,
+            &format!("effective `{effective}` is not a date like 2026-09-01"),
+        ));
     }
     Ok(Document {
         path: path.to_path_buf(),
@@ -200,7 +210,13 @@ fn windows(body: &str) -> Vec<String> {
 }
 
 /// A product of the catalogue as a chunk (English, and Chinese when it has a Chinese title).
-pub fn product_chunks(sku: &str, title: &str, title_zh: Option<&str>, description: &str, category: &str) -> Vec<Chunk> {
+pub fn product_chunks(
+    sku: &str,
+    title: &str,
+    title_zh: Option<&str>,
+    description: &str,
+    category: &str,
+) -> Vec<Chunk> {
     let mut out = Vec::new();
     for (language, name) in [("en", Some(title)), ("zh", title_zh)] {
         let Some(name) = name.filter(|n| !n.is_empty()) else {
@@ -256,24 +272,36 @@ mod tests {
         assert_eq!(chunks.len(), 2);
         assert_eq!(chunks[1].section, 2);
         assert_eq!(chunks[1].citation(), "Returns §2");
-        assert!(chunks[1].text.starts_with("Returns — When\nWithin 30 days."));
+        assert!(
+            chunks[1]
+                .text
+                .starts_with("Returns — When\nWithin 30 days.")
+        );
         assert_ne!(chunks[0].id, chunks[1].id);
     }
 
     #[test]
     fn malformed_front_matter_names_the_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "bad.md", "---\nid: x\ntitle without colon\n---\n");
+        let path = write(
+            dir.path(),
+            "bad.md",
+            "---\nid: x\ntitle without colon\n---\n",
+        );
         let e = parse(&path).unwrap_err().to_string();
         assert!(e.contains("bad.md:3:"), "{e}");
-        let path = write(dir.path(), "date.md", "---\nid: x\ntitle: t\nlanguage: en\nversion: 1\neffective: soon\n---\n");
+        let path = write(
+            dir.path(),
+            "date.md",
+            "---\nid: x\ntitle: t\nlanguage: en\nversion: 1\neffective: soon\n---\n",
+        );
         assert!(parse(&path).unwrap_err().to_string().contains("not a date"));
     }
 
     #[test]
     fn long_sections_become_overlapping_windows() {
         let paragraph = "word ".repeat(100);
-        let body = vec![paragraph.trim(); 6].join("\n\n");
+        let body = [paragraph.trim(); 6].join("\n\n");
         let parts = windows(&body);
         assert!(parts.len() > 1);
         let last_of_first = parts[0].split("\n\n").last().unwrap();

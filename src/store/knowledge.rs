@@ -13,7 +13,10 @@ pub async fn recorded(conn: &mut AnyConnection) -> Result<HashMap<u64, String>> 
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT point_id, hash FROM knowledge_chunks")
         .fetch_all(conn)
         .await?;
-    Ok(rows.into_iter().map(|(id, hash)| (id as u64, hash)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, hash)| (id as u64, hash))
+        .collect())
 }
 
 pub async fn record(

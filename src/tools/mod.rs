@@ -54,7 +54,7 @@ pub use fraud_hold::FraudHold;
 pub use fraud_report::FraudReport;
 pub use incident::{IncidentAction, ManageIncident};
 pub use manage_staff::{ManageStaff, StaffAction};
-pub use order_lookup::OrderLookup;
+pub use order_lookup::{OrderLookup, status_words};
 pub use price_suggestions::PriceSuggestions;
 pub use product_search::ProductSearch;
 pub use recent_orders::RecentOrders;
