@@ -2,7 +2,8 @@
 //!
 //! Two steps. First the model chooses, in grammar-constrained JSON, one of the read-only
 //! tools the asker's role may use, or "answer in words". A chosen call is validated against
-//! the tool's argument type and then goes through the toolbox like any command, so the
+//! the tool's argument type, must use only values the person wrote (a small model invents
+//! order numbers and SKUs), and then goes through the toolbox like any command, so the
 //! permission layer, not the model, decides what the asker may see. Tools that change
 //! anything are never offered: effects start from a command the person typed. Otherwise
 //! the model answers in words, streamed, from the store facts in its system prompt.
@@ -170,6 +171,19 @@ impl Assistant {
             output: Output::ToolChoice,
         };
         let (_, call, _) = llm::collect(self.model.chat(request).await?).await?;
+        let asked = messages
+            .last()
+            .map(|m| m.content.to_lowercase())
+            .unwrap_or_default();
+        // A small model invents arguments ("SKU 1234567890" for "hello"): a call is only
+        // taken when every value in it was written by the person.
+        let call = call.filter(|(name, arguments)| {
+            let grounded = written_by_the_person(arguments, &asked);
+            if !grounded {
+                tracing::info!(tool = %name, %arguments, "model's tool choice has invented arguments");
+            }
+            grounded
+        });
         Ok(call.and_then(|(name, arguments)| {
             ToolCall::from_json(&name, arguments)
                 .inspect_err(
@@ -213,6 +227,18 @@ impl Assistant {
     }
 }
 
+/// Whether every string and number in `arguments` appears in the person's message.
+fn written_by_the_person(arguments: &serde_json::Value, asked: &str) -> bool {
+    use serde_json::Value;
+    match arguments {
+        Value::String(s) => s.trim().is_empty() || asked.contains(&s.trim().to_lowercase()),
+        Value::Number(n) => asked.contains(&n.to_string()),
+        Value::Array(items) => items.iter().all(|v| written_by_the_person(v, asked)),
+        Value::Object(map) => map.values().all(|v| written_by_the_person(v, asked)),
+        Value::Bool(_) | Value::Null => true,
+    }
+}
+
 /// The reply's text pieces; a failure mid-stream ends the reply with an apology.
 fn text_only(stream: llm::EventStream) -> BoxStream<'static, String> {
     stream
@@ -227,4 +253,28 @@ fn text_only(stream: llm::EventStream) -> BoxStream<'static, String> {
             }
         })
         .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn invented_arguments_are_refused() {
+        let asked = "is sku-0042 in stock?";
+        assert!(written_by_the_person(&json!({"sku": "SKU-0042"}), asked));
+        assert!(!written_by_the_person(
+            &json!({"sku": "1234567890"}),
+            "hello! how are you?"
+        ));
+        assert!(written_by_the_person(
+            &json!({"order_id": 1042}),
+            "where is order 1042"
+        ));
+        assert!(!written_by_the_person(
+            &json!({"order_id": 1}),
+            "where is my order"
+        ));
+    }
 }
