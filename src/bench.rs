@@ -269,3 +269,34 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
+
+/// One question of the retrieval evaluation set (tests/data/retrieval/questions.toml):
+/// the document and section that answer it, or `answerable = false`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct EvalQuestion {
+    pub text: String,
+    pub language: String,
+    pub doc: Option<String>,
+    pub section: Option<u32>,
+    #[serde(default = "answerable_by_default")]
+    pub answerable: bool,
+}
+
+fn answerable_by_default() -> bool {
+    true
+}
+
+/// The evaluation set at `path`.
+pub fn eval_questions(path: &std::path::Path) -> anyhow::Result<Vec<EvalQuestion>> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        question: Vec<EvalQuestion>,
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the questions at {} ({e}): run from the repository root",
+            path.display()
+        )
+    })?;
+    Ok(toml::from_str::<File>(&text)?.question)
+}

@@ -8,6 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use shopdesk::bench::EvalQuestion;
 use shopdesk::retrieval::embed::Embedder;
 use shopdesk::retrieval::{Knowledge, Mode, edge::EdgeIndex, ingest};
 
@@ -73,28 +74,8 @@ async fn shared() -> &'static (Knowledge, common::TestDb, tempfile::TempDir) {
         .await
 }
 
-#[derive(serde::Deserialize)]
-struct Questions {
-    question: Vec<Question>,
-}
-
-#[derive(serde::Deserialize)]
-struct Question {
-    text: String,
-    language: String,
-    doc: Option<String>,
-    section: Option<u32>,
-    #[serde(default = "yes")]
-    answerable: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn questions() -> Vec<Question> {
-    let text = std::fs::read_to_string(root().join("tests/data/retrieval/questions.toml")).unwrap();
-    toml::from_str::<Questions>(&text).unwrap().question
+fn questions() -> Vec<EvalQuestion> {
+    shopdesk::bench::eval_questions(&root().join("tests/data/retrieval/questions.toml")).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,8 +85,8 @@ async fn hybrid_search_finds_the_right_section_and_declines_what_it_cannot_answe
     }
     let (k, _, _) = shared().await;
     let questions = questions();
-    let answerable: Vec<&Question> = questions.iter().filter(|q| q.answerable).collect();
-    let unanswerable: Vec<&Question> = questions.iter().filter(|q| !q.answerable).collect();
+    let answerable: Vec<&EvalQuestion> = questions.iter().filter(|q| q.answerable).collect();
+    let unanswerable: Vec<&EvalQuestion> = questions.iter().filter(|q| !q.answerable).collect();
     assert!(answerable.len() >= 80 && unanswerable.len() >= 10);
     println!("| mode | language | recall@1 | recall@3 | MRR |\n|---|---|---|---|---|");
     let mut hybrid_at3 = 0.0;
@@ -116,7 +97,7 @@ async fn hybrid_search_finds_the_right_section_and_declines_what_it_cannot_answe
     ] {
         let mut rows = Vec::new();
         for lang in ["en", "zh", "all"] {
-            let set: Vec<&&Question> = answerable
+            let set: Vec<&&EvalQuestion> = answerable
                 .iter()
                 .filter(|q| lang == "all" || q.language == lang)
                 .collect();

@@ -365,24 +365,8 @@ async fn bench(mut config: Config, levels: &[usize], tokens: u32) -> anyhow::Res
 }
 
 async fn bench_retrieval(config: &Config, size: usize) -> anyhow::Result<()> {
-    #[derive(serde::Deserialize)]
-    struct Questions {
-        question: Vec<Question>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Question {
-        text: String,
-        language: String,
-    }
     let path = std::path::Path::new("tests/data/retrieval/questions.toml");
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "the questions come from {}: run from the repository root",
-            path.display()
-        )
-    })?;
-    let questions: Vec<(String, String)> = toml::from_str::<Questions>(&text)?
-        .question
+    let questions: Vec<(String, String)> = shopdesk::bench::eval_questions(path)?
         .into_iter()
         .map(|q| (q.text, q.language))
         .collect();

@@ -15,12 +15,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use qdrant_edge::TokenizerType;
-use qdrant_edge::bm25_embed::{EdgeBm25, EdgeBm25Config};
+use qdrant_edge::bm25_embed::EdgeBm25;
 use serde::Deserialize;
 
 use crate::policy::Role;
 use crate::retrieval::embed::Embedder;
+use crate::retrieval::word_tokenizer;
 
 /// One intent as intents/<name>.toml defines it.
 #[derive(Debug, Clone, Deserialize)]
@@ -141,29 +141,8 @@ pub struct Router {
 
 impl Router {
     pub fn build(intents: Vec<Intent>, embedder: Arc<Embedder>) -> anyhow::Result<Router> {
-        let bm25 = |config: EdgeBm25Config| {
-            EdgeBm25::new(config).map_err(|e| anyhow::anyhow!("BM25 tokenizer: {e:?}"))
-        };
-        let en = side(
-            &intents,
-            &embedder,
-            "en",
-            bm25(EdgeBm25Config::default())?,
-            3.0,
-            1.15,
-        )?;
-        let zh = side(
-            &intents,
-            &embedder,
-            "zh",
-            bm25(EdgeBm25Config {
-                tokenizer: TokenizerType::Multilingual,
-                language: Some("zh".into()),
-                ..Default::default()
-            })?,
-            0.3,
-            0.3,
-        )?;
+        let en = side(&intents, &embedder, "en", word_tokenizer("en")?, 3.0, 1.15)?;
+        let zh = side(&intents, &embedder, "zh", word_tokenizer("zh")?, 0.3, 0.3)?;
         Ok(Router {
             intents,
             embedder,

@@ -31,11 +31,7 @@ pub struct Chunk {
 impl Chunk {
     /// "Returns and refunds §2", built from metadata, never from model output.
     pub fn citation(&self) -> String {
-        if self.section == 0 {
-            self.title.clone()
-        } else {
-            format!("{} §{}", self.title, self.section)
-        }
+        citation(&self.title, self.section)
     }
 
     fn new(doc: &Document, section: u32, heading: &str, part: usize, body: &str) -> Chunk {
@@ -53,6 +49,15 @@ impl Chunk {
             hash: digest(&format!("{}|{}|{}", doc.version, doc.effective, text)),
             text,
         }
+    }
+}
+
+/// How a passage is cited: the title, and `§N` for a numbered section (products have none).
+pub fn citation(title: &str, section: u32) -> String {
+    if section == 0 {
+        title.to_string()
+    } else {
+        format!("{title} §{section}")
     }
 }
 

@@ -101,11 +101,7 @@ pub struct Passage {
 impl Passage {
     /// "Returns and refunds §2": from the chunk's metadata, never from model output.
     pub fn citation(&self) -> String {
-        if self.section == 0 {
-            self.title.clone()
-        } else {
-            format!("{} §{}", self.title, self.section)
-        }
+        knowledge::citation(&self.title, self.section)
     }
 
     /// The passage without its "title — heading" first line.
@@ -145,17 +141,10 @@ impl Knowledge {
         index: Arc<dyn VectorStore>,
         thresholds: &crate::config::Retrieval,
     ) -> anyhow::Result<Knowledge> {
-        let bm25 = |config: EdgeBm25Config| {
-            EdgeBm25::new(config).map_err(|e| anyhow::anyhow!("BM25 tokenizer: {e:?}"))
-        };
         Ok(Knowledge {
             embedder,
-            bm25_en: bm25(EdgeBm25Config::default())?,
-            bm25_zh: bm25(EdgeBm25Config {
-                tokenizer: TokenizerType::Multilingual,
-                language: Some("zh".into()),
-                ..Default::default()
-            })?,
+            bm25_en: word_tokenizer("en")?,
+            bm25_zh: word_tokenizer("zh")?,
             index,
             min_dense: thresholds.min_dense_score as f32,
             min_bm25: thresholds.min_bm25_score as f32,
@@ -312,6 +301,22 @@ impl Knowledge {
         best.dense.is_some_and(|d| d >= self.min_dense)
             || best.bm25.is_some_and(|b| b >= self.min_bm25)
     }
+}
+
+/// The BM25 tokenizer for a language: words with English stemming and stopwords, or, for
+/// Chinese, jieba's segmentation (the default splits only at punctuation, which leaves a
+/// run of Hanzi as one token).
+pub fn word_tokenizer(language: &str) -> anyhow::Result<EdgeBm25> {
+    let config = if language.starts_with("zh") {
+        EdgeBm25Config {
+            tokenizer: TokenizerType::Multilingual,
+            language: Some("zh".into()),
+            ..Default::default()
+        }
+    } else {
+        EdgeBm25Config::default()
+    };
+    EdgeBm25::new(config).map_err(|e| anyhow::anyhow!("BM25 tokenizer: {e:?}"))
 }
 
 /// Chinese characters and adjacent pairs of them as sparse dimensions (pairs hashed; tag
